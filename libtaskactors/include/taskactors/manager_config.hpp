@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/timespan.hpp>
+
+#include "taskactors/export.hpp"
+#include "taskactors/log.hpp"
+#include "taskactors/task_info.hpp"
+
+namespace taskactors {
+
+/// The sizes of the three quotas.
+struct quota_sizes {
+  std::size_t global = 0;
+  std::size_t thread = 0;
+  std::size_t process = 0;
+};
+
+/// The seed system's defaults for `cpu_count` cores: global `min(max(32, 4*cpu), 256)`,
+/// thread `min(max(16, 2*global/3), 128)`, process `max(1, min(cpu, 8))`.
+TASKACTORS_API quota_sizes default_quotas(unsigned cpu_count) noexcept;
+
+/// The number of cores the defaults are computed from (`std::thread::hardware_concurrency`, at
+/// least 1).
+TASKACTORS_API unsigned cpu_count() noexcept;
+
+/// The manager's policy. Every field has a working default; `validate` names any bad value by
+/// its configuration key.
+struct manager_config {
+  /// `quota.global`: tasks running at once, all kinds (0: the default for this machine).
+  std::size_t global_quota = 0;
+  /// `quota.thread`: thread tasks running at once (0: the default for this machine).
+  std::size_t thread_quota = 0;
+  /// `quota.process`: process tasks running at once (0: the default for this machine).
+  std::size_t process_quota = 0;
+  /// `manager.max-queue`: pending plus running tasks admitted at once.
+  std::size_t max_queue = 100'000;
+  /// `manager.default-timeout`: execution timeout of tasks submitted without one.
+  caf::timespan default_timeout = no_timeout;
+  /// `retention.count`: finished records kept for queries (oldest dropped first).
+  std::size_t retain_count = 10'000;
+  /// `retention.age`: how long a finished record is kept.
+  caf::timespan retain_age = std::chrono::minutes{10};
+  /// `manager.shutdown-timeout`: how long the facade's destructor lets a shutdown take.
+  caf::timespan shutdown_timeout = std::chrono::seconds{10};
+  /// `scheduler.threads`: CAF scheduler threads when the facade starts its own actor system
+  /// (0: one per core).
+  std::size_t scheduler_threads = 0;
+  /// `scheduler.max-throughput`: messages an actor handles before yielding its thread.
+  std::size_t scheduler_max_throughput = 300;
+  /// `scheduler.policy`: `sharing` (one queue, the default) or `stealing` (work stealing).
+  std::string scheduler_policy = "sharing";
+  /// Where the library logs (nullptr: warnings and errors to stderr).
+  std::shared_ptr<log_sink> log;
+
+  /// The quotas with defaults filled in for `cpus` cores.
+  TASKACTORS_API quota_sizes quotas(unsigned cpus = cpu_count()) const noexcept;
+
+  /// Checks every value; the error (`errc::invalid_config`) names the key and the value.
+  TASKACTORS_API caf::error validate(unsigned cpus = cpu_count()) const;
+};
+
+} // namespace taskactors

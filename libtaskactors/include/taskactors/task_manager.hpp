@@ -1,0 +1,115 @@
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <memory>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+#include <caf/fwd.hpp>
+#include <caf/timespan.hpp>
+
+#include "taskactors/async_context.hpp"
+#include "taskactors/export.hpp"
+#include "taskactors/limiter_stats.hpp"
+#include "taskactors/manager_actor.hpp"
+#include "taskactors/manager_config.hpp"
+#include "taskactors/manager_metrics.hpp"
+#include "taskactors/task_filter.hpp"
+#include "taskactors/task_info.hpp"
+#include "taskactors/task_spec.hpp"
+
+namespace taskactors {
+
+/// Thrown by the constructors of `task_manager` when the configuration is invalid.
+class TASKACTORS_API start_error : public std::runtime_error {
+public:
+  explicit start_error(caf::error err);
+
+  const caf::error& error() const noexcept { return error_; }
+
+private:
+  caf::error error_;
+};
+
+/// The task runtime for non-actor code: an RAII handle on a manager actor.
+///
+/// Thread-safe: any thread may call any member at any time. Every call is a request to the
+/// manager actor and waits for its answer; errors come back as `caf::expected` (see `errc`).
+/// The destructor shuts down (cancelling what still runs) within `manager_config::
+/// shutdown_timeout`, and, when the object started its own actor system, stops that system:
+/// no actor, thread or token outlives it.
+class TASKACTORS_API task_manager {
+public:
+  /// Starts an actor system of its own, sized by `cfg`, and a manager in it.
+  /// @throws start_error if `cfg` does not validate.
+  explicit task_manager(manager_config cfg = {});
+
+  /// Runs a manager in the caller's actor system, which must outlive this object.
+  /// @throws start_error if `cfg` does not validate.
+  task_manager(caf::actor_system& sys, manager_config cfg = {});
+
+  /// Like the constructor, with the error as a value instead of an exception.
+  static caf::expected<task_manager> start(manager_config cfg = {});
+
+  /// Like the constructor, with the error as a value instead of an exception.
+  static caf::expected<task_manager> attach(caf::actor_system& sys, manager_config cfg = {});
+
+  task_manager(task_manager&&) noexcept;
+  task_manager& operator=(task_manager&&) noexcept;
+  ~task_manager();
+
+  /// Submits an async task (see `make_async_body` for the accepted callables). Returns its id
+  /// once admitted.
+  template <class F>
+  requires(!std::same_as<std::decay_t<F>, task_spec>) caf::expected<task_id> submit(
+      F&& fn, submit_options options = {}) {
+    return submit(async_task(std::forward<F>(fn), std::move(options)));
+  }
+
+  /// Submits a task described by `spec`.
+  caf::expected<task_id> submit(task_spec spec);
+
+  /// Cancels a task in any state; idempotent. Returns the task's state after the call.
+  caf::expected<task_info> cancel(const task_id& id);
+
+  /// Returns a live or retained task's record.
+  caf::expected<task_info> status(const task_id& id);
+
+  /// Returns the records `filter` selects, oldest first.
+  caf::expected<std::vector<task_info>> list(task_filter filter = {});
+
+  /// Waits until the task is terminal and returns its record. `wait_limit` bounds how long the
+  /// caller waits (`errc::wait_timeout`); the task itself is not affected.
+  caf::expected<task_info> wait(const task_id& id, caf::timespan wait_limit = no_timeout);
+
+  /// Returns the counters and the limiters' statistics.
+  caf::expected<manager_metrics> metrics();
+
+  /// Changes a quota at run time (growing wakes waiters; shrinking never preempts).
+  caf::expected<limiter_stats> resize(quota q, std::size_t capacity);
+
+  /// Stops admitting, then drains or cancels what is left, returns every token and stops the
+  /// manager. Later calls fail with `errc::not_running`.
+  caf::expected<shutdown_report> shutdown(shutdown_mode mode = shutdown_mode::drain,
+                                          caf::timespan deadline = std::chrono::seconds{10});
+
+  /// The manager's typed handle, for actor code. Null after shutdown.
+  manager_actor actor() const;
+
+  /// The actor system the manager runs in.
+  caf::actor_system& system() const;
+
+private:
+  struct impl;
+
+  explicit task_manager(std::unique_ptr<impl> ptr) noexcept;
+
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace taskactors

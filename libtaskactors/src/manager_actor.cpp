@@ -1,0 +1,163 @@
+#include "taskactors/manager_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/make_message.hpp>
+#include <caf/system_messages.hpp>
+#include <fmt/format.h>
+
+#include "limiter_impl.hpp"
+#include "manager_state.hpp"
+#include "taskactors/errc.hpp"
+
+namespace taskactors {
+
+namespace detail {
+
+namespace {
+
+caf::error check_spec(const task_spec& spec) {
+  if (spec.kind != task_kind::async)
+    return caf::make_error(
+        errc::invalid_argument,
+        fmt::format("task kind '{}' is not supported by this manager", to_string(spec.kind)));
+  if (!spec.body)
+    return caf::make_error(errc::invalid_argument, "an async task needs a body");
+  if (spec.options.timeout && *spec.options.timeout <= caf::timespan::zero())
+    return caf::make_error(
+        errc::invalid_argument,
+        fmt::format("timeout must be positive, got {} ns", spec.options.timeout->count()));
+  return {};
+}
+
+caf::result<task_id> submit(manager_pointer self, task_spec& spec) {
+  auto& st = self->state;
+  if (st.phase != manager_phase::running) {
+    ++st.rejected;
+    return caf::make_error(errc::shutting_down, "the manager is shutting down");
+  }
+  if (auto err = check_spec(spec)) {
+    ++st.rejected;
+    return err;
+  }
+  auto now = self->clock().now();
+  auto timeout = spec.options.timeout.value_or(st.cfg.default_timeout);
+  auto deadline = spec.options.deadline.value_or(time_point::max());
+  auto key = st.table.admit(std::move(spec.options.id), spec.kind, now, timeout, deadline);
+  if (!key) {
+    ++st.rejected;
+    return std::move(key.error());
+  }
+  auto& rt = runtime_of(self, *key);
+  rt = task_runtime{};
+  rt.key = *key;
+  rt.body = std::move(spec.body);
+  auto rec = st.table.find(*key);
+  task_id id = rec->id;
+  st.log->debug("task {} submitted ({})", id, to_string(rec->kind));
+  if (deadline <= now) {
+    stop_task(self, *key, task_state::timeout,
+              caf::make_error(errc::timeout, "deadline passed before the task started"));
+    return id;
+  }
+  request_tokens(self, *key);
+  rearm(self);
+  return id;
+}
+
+caf::error unknown(const task_id& id) {
+  return caf::make_error(errc::unknown_task,
+                         fmt::format("no live or retained task has id '{}'", id));
+}
+
+} // namespace
+
+manager_internal_actor::behavior_type manager_behavior(manager_pointer self, manager_config cfg) {
+  auto& state = self->state;
+  auto quotas = cfg.quotas();
+  state.table = task_table(table_limits{cfg.max_queue, cfg.retain_count, cfg.retain_age});
+  state.log = std::make_unique<logger>(cfg.log);
+  state.cfg = std::move(cfg);
+  auto sizes = std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process};
+  for (std::size_t i = 0; i < quota_count; ++i)
+    state.limiters[i] = self->spawn<caf::linked>(
+        limiter_behavior, std::string{to_string(static_cast<quota>(i))}, sizes[i]);
+  state.log->info("manager started: quota.global={} quota.thread={} quota.process={} "
+                  "max_queue={}",
+                  quotas.global, quotas.thread, quotas.process, state.cfg.max_queue);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (!msg.reason)
+      return;
+    for (auto& lim : self->state.limiters)
+      if (lim && lim.address() == msg.source) {
+        abort_all(self, caf::make_error(errc::limiter_down,
+                                        fmt::format("a limiter stopped: {}", render(msg.reason))));
+        return;
+      }
+    abort_all(self, msg.reason);
+  });
+  return {
+      [self](submit_atom, task_spec& spec) -> caf::result<task_id> { return submit(self, spec); },
+      [self](cancel_atom, const task_id& id) -> caf::result<task_info> {
+        auto& st = self->state;
+        auto key = st.table.lookup(id);
+        if (key == invalid_task_key)
+          return unknown(id);
+        stop_task(self, key, task_state::cancelled,
+                  caf::make_error(errc::cancelled, "cancelled by request"));
+        return st.table.info(key);
+      },
+      [self](status_atom, const task_id& id) -> caf::result<task_info> {
+        auto& st = self->state;
+        st.table.prune(self->clock().now());
+        auto key = st.table.lookup(id);
+        if (key == invalid_task_key)
+          return unknown(id);
+        return st.table.info(key);
+      },
+      [self](list_atom, const task_filter& filter) -> std::vector<task_info> {
+        auto& st = self->state;
+        st.table.prune(self->clock().now());
+        return st.table.list(filter);
+      },
+      [self](wait_atom, const task_id& id) -> caf::result<task_info> {
+        auto& st = self->state;
+        auto key = st.table.lookup(id);
+        if (key == invalid_task_key)
+          return unknown(id);
+        if (st.table.find(key)->terminal())
+          return st.table.info(key);
+        auto rp = self->make_response_promise<task_info>();
+        st.waiters[key].push_back(rp);
+        return rp;
+      },
+      [self](metrics_atom) -> caf::result<manager_metrics> { return collect_metrics(self); },
+      [self](resize_atom, quota q, std::size_t capacity) -> caf::result<limiter_stats> {
+        if (static_cast<std::size_t>(q) >= quota_count)
+          return caf::make_error(errc::invalid_argument, "unknown quota");
+        if (capacity == 0)
+          return caf::make_error(errc::invalid_argument,
+                                 fmt::format("quota.{} must be at least 1, got 0", to_string(q)));
+        self->state.log->info("quota.{} resized to {}", to_string(q), capacity);
+        return self->delegate(self->state.limiters[static_cast<std::size_t>(q)], resize_atom::value,
+                              capacity);
+      },
+      [self](shutdown_atom, shutdown_mode mode, caf::timespan deadline) {
+        return begin_shutdown(self, mode, deadline);
+      },
+      [self](granted_atom, uint64_t ticket) { on_granted(self, ticket); },
+      [self](done_atom, uint64_t key, task_outcome& outcome) {
+        on_task_report(self, key, outcome);
+      },
+      [](tick_atom, uint64_t) -> caf::result<void> { return caf::delegated<void>{}; },
+  };
+}
+
+} // namespace detail
+
+caf::expected<manager_actor> spawn_manager(caf::actor_system& sys, manager_config cfg) {
+  if (auto err = cfg.validate())
+    return err;
+  return caf::actor_cast<manager_actor>(sys.spawn(detail::manager_behavior, std::move(cfg)));
+}
+
+} // namespace taskactors

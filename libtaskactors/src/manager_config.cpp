@@ -1,0 +1,80 @@
+#include "taskactors/manager_config.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <caf/make_message.hpp>
+#include <fmt/format.h>
+
+#include "taskactors/errc.hpp"
+
+namespace taskactors {
+
+quota_sizes default_quotas(unsigned cpu_count) noexcept {
+  std::size_t cpus = std::max(1u, cpu_count);
+  quota_sizes result;
+  result.global = std::min<std::size_t>(std::max<std::size_t>(32, 4 * cpus), 256);
+  result.thread = std::min<std::size_t>(std::max<std::size_t>(16, 2 * result.global / 3), 128);
+  result.process = std::max<std::size_t>(1, std::min<std::size_t>(cpus, 8));
+  return result;
+}
+
+unsigned cpu_count() noexcept {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+quota_sizes manager_config::quotas(unsigned cpus) const noexcept {
+  auto result = default_quotas(cpus);
+  if (global_quota != 0)
+    result.global = global_quota;
+  if (thread_quota != 0)
+    result.thread = thread_quota;
+  else
+    result.thread = std::min(result.thread, result.global);
+  if (process_quota != 0)
+    result.process = process_quota;
+  else
+    result.process = std::min(result.process, result.global);
+  return result;
+}
+
+namespace {
+
+caf::error config_error(std::string text) {
+  return caf::make_error(errc::invalid_config, std::move(text));
+}
+
+bool positive(caf::timespan x) {
+  return x > caf::timespan::zero();
+}
+
+} // namespace
+
+caf::error manager_config::validate(unsigned cpus) const {
+  auto q = quotas(cpus);
+  if (q.thread > q.global)
+    return config_error(fmt::format("quota.thread = {} exceeds quota.global = {}: a thread task "
+                                    "also holds a global token",
+                                    q.thread, q.global));
+  if (q.process > q.global)
+    return config_error(fmt::format("quota.process = {} exceeds quota.global = {}: a process "
+                                    "task also holds a global token",
+                                    q.process, q.global));
+  if (max_queue == 0)
+    return config_error("manager.max-queue = 0: must be at least 1");
+  if (!positive(default_timeout))
+    return config_error("manager.default-timeout must be positive (or no_timeout)");
+  if (!positive(retain_age))
+    return config_error("retention.age must be positive");
+  if (!positive(shutdown_timeout))
+    return config_error("manager.shutdown-timeout must be positive");
+  if (scheduler_max_throughput == 0)
+    return config_error("scheduler.max-throughput = 0: must be at least 1");
+  if (scheduler_policy != "sharing" && scheduler_policy != "stealing" &&
+      scheduler_policy != "testing")
+    return config_error(
+        fmt::format("scheduler.policy = '{}': expected 'sharing' or 'stealing'", scheduler_policy));
+  return {};
+}
+
+} // namespace taskactors

@@ -1,0 +1,235 @@
+// The path of a task through the manager: tokens, start, end, timers.
+
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/make_message.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+#include <fmt/format.h>
+
+#include "async_task_actor.hpp"
+#include "manager_state.hpp"
+#include "taskactors/errc.hpp"
+
+namespace taskactors::detail {
+
+namespace {
+
+uint64_t make_ticket(task_key key, quota q) {
+  return (key << 2) | static_cast<uint64_t>(q);
+}
+
+uint8_t bit(quota q) {
+  return static_cast<uint8_t>(1u << static_cast<unsigned>(q));
+}
+
+limiter_actor& limiter_of(manager_pointer self, quota q) {
+  return self->state.limiters[static_cast<std::size_t>(q)];
+}
+
+void ask_token(manager_pointer self, task_key key, quota q) {
+  self->send(limiter_of(self, q), acquire_atom::value, make_ticket(key, q));
+}
+
+// Returns the tokens the manager holds for a task that will not run.
+void return_held(manager_pointer self, task_runtime& rt) {
+  for (std::size_t i = 0; i < quota_count; ++i) {
+    auto q = static_cast<quota>(i);
+    if (rt.held & bit(q))
+      self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
+  }
+  rt.held = 0;
+}
+
+caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
+                            task_runtime& rt) {
+  auto parent = caf::actor_cast<task_parent_actor>(self);
+  return self->spawn<async_task_actor>(key, rec.id, std::move(parent), std::move(rt.body));
+}
+
+caf::error timeout_reason(const task_record& rec, time_point now) {
+  if (rec.state == task_state::pending)
+    return caf::make_error(errc::timeout, "deadline passed before the task started");
+  if (rec.timeout != no_timeout && now - rec.started_at >= rec.timeout)
+    return caf::make_error(
+        errc::timeout,
+        fmt::format("execution timeout of {} ms exceeded",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(rec.timeout).count()));
+  return caf::make_error(errc::timeout, "deadline passed while running");
+}
+
+void start_task(manager_pointer self, task_key key) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto rec = st.table.find(key);
+  auto& rt = runtime_of(self, key);
+  if (rec->deadline <= now) {
+    // Its deadline passed while it waited for tokens: it never starts.
+    stop_task(self, key, task_state::timeout, timeout_reason(*rec, now));
+    return;
+  }
+  rt.actor = spawn_task_actor(self, key, *rec, rt);
+  ++st.live_actors;
+  st.table.start(key, now);
+  st.log->debug("task {} started ({})", rec->id, to_string(rec->kind));
+  rearm(self);
+}
+
+void notify(manager_pointer self, task_key key) {
+  auto& st = self->state;
+  auto i = st.waiters.find(key);
+  if (i != st.waiters.end()) {
+    auto info = st.table.info(key);
+    for (auto& rp : i->second)
+      rp.deliver(info);
+    st.waiters.erase(i);
+  }
+}
+
+void log_end(manager_pointer self, const task_record& rec) {
+  auto& log = *self->state.log;
+  switch (rec.state) {
+  case task_state::completed:
+    log.debug("task {} completed", rec.id);
+    break;
+  case task_state::cancelled:
+    log.debug("task {} cancelled", rec.id);
+    break;
+  default:
+    log.info("task {} {}: {}", rec.id, to_string(rec.state), render(rec.error));
+  }
+}
+
+} // namespace
+
+const std::vector<quota>& acquisition_order(task_kind kind) {
+  static const std::vector<quota> async_order{quota::global};
+  static const std::vector<quota> thread_order{quota::thread, quota::global};
+  static const std::vector<quota> process_order{quota::process, quota::global};
+  switch (kind) {
+  case task_kind::thread:
+    return thread_order;
+  case task_kind::process:
+    return process_order;
+  default:
+    return async_order;
+  }
+}
+
+task_runtime& runtime_of(manager_pointer self, task_key key) {
+  auto& runtimes = self->state.runtimes;
+  auto slot = static_cast<uint32_t>(key);
+  if (slot >= runtimes.size())
+    runtimes.resize(slot + 1);
+  return runtimes[slot];
+}
+
+void request_tokens(manager_pointer self, task_key key) {
+  auto rec = self->state.table.find(key);
+  ask_token(self, key, acquisition_order(rec->kind).front());
+}
+
+void on_granted(manager_pointer self, uint64_t ticket) {
+  auto key = ticket >> 2;
+  auto q = static_cast<quota>(ticket & 3);
+  auto rec = self->state.table.find(key);
+  auto& order = rec ? acquisition_order(rec->kind) : acquisition_order(task_kind::async);
+  auto& rt = runtime_of(self, key);
+  if (rec == nullptr || rec->state != task_state::pending || rt.step >= order.size() ||
+      order[rt.step] != q) {
+    // The task ended (cancelled, timed out) while this grant was under way.
+    self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
+    return;
+  }
+  rt.held |= bit(q);
+  if (++rt.step < order.size())
+    ask_token(self, key, order[rt.step]);
+  else
+    start_task(self, key);
+}
+
+transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
+                       caf::error error) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto result = st.table.finish(key, terminal, now, std::move(value), std::move(error));
+  if (result == transition::applied) {
+    log_end(self, *st.table.find(key));
+    notify(self, key);
+    st.table.prune(now);
+    check_shutdown(self);
+  }
+  return result;
+}
+
+transition stop_task(manager_pointer self, task_key key, task_state terminal, caf::error reason) {
+  auto rec = self->state.table.find(key);
+  if (rec != nullptr && !rec->terminal()) {
+    auto& rt = runtime_of(self, key);
+    if (rec->state == task_state::pending) {
+      auto& order = acquisition_order(rec->kind);
+      if (rt.step < order.size())
+        self->send(limiter_of(self, order[rt.step]), withdraw_atom::value,
+                   make_ticket(key, order[rt.step]));
+      return_held(self, rt);
+      rt.body = nullptr;
+    } else if (rt.actor) {
+      rt.stopping = true;
+      self->send_exit(rt.actor, reason);
+    }
+  }
+  return finish_task(self, key, terminal, {}, std::move(reason));
+}
+
+void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
+  auto& st = self->state;
+  auto& rt = runtime_of(self, key);
+  if (rt.key != key || !rt.actor)
+    return; // Not from a live task actor of ours: nothing to settle.
+  // The actor is gone or about to be: its tokens go back.
+  rt.actor = nullptr;
+  --st.live_actors;
+  return_held(self, rt);
+  if (!outcome.exited) {
+    finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
+  } else if (auto rec = st.table.find(key); rec != nullptr && !rec->terminal()) {
+    finish_task(self, key, task_state::failed, {}, std::move(outcome.error));
+  }
+  check_shutdown(self);
+}
+
+void rearm(manager_pointer self) {
+  auto& st = self->state;
+  auto next = st.table.next_deadline().value_or(time_point::max());
+  if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled)
+    next = std::min(next, st.stop_deadline);
+  if (next >= st.timer_at)
+    return;
+  auto now = self->clock().now();
+  auto generation = ++st.timer_generation;
+  st.timer_at = next;
+  auto delay = next > now ? next - now : caf::timespan{1};
+  auto me = caf::actor_cast<manager_internal_actor>(self);
+  // A request to ourselves that is never answered: its timeout is the timer. It dies with the
+  // manager instead of keeping it alive like a delayed message would.
+  self->request(me, delay, tick_atom::value, generation)
+      .then([] {}, [self, generation](caf::error&) { on_tick(self, generation); });
+}
+
+void on_tick(manager_pointer self, uint64_t generation) {
+  auto& st = self->state;
+  if (generation == st.timer_generation)
+    st.timer_at = time_point::max();
+  auto now = self->clock().now();
+  for (auto key : st.table.take_due(now)) {
+    auto rec = st.table.find(key);
+    if (rec != nullptr && !rec->terminal())
+      stop_task(self, key, task_state::timeout, timeout_reason(*rec, now));
+  }
+  if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled &&
+      st.stop_deadline <= now)
+    on_shutdown_deadline(self);
+  rearm(self);
+}
+
+} // namespace taskactors::detail

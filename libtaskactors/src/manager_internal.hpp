@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/error.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "taskactors/manager_actor.hpp"
+#include "taskactors/task_state.hpp"
+#include "taskactors/task_value.hpp"
+
+namespace taskactors::detail {
+
+/// A task actor reports its result.
+using done_atom = caf::atom_constant<caf::atom("taskdone")>;
+
+/// The manager's timer fires (a self-request that is never answered and times out).
+using tick_atom = caf::atom_constant<caf::atom("mgrtick")>;
+
+/// A task actor's timer fires (same pattern, on the task's actor).
+using timer_atom = caf::atom_constant<caf::atom("tasktimer")>;
+
+/// A task actor's one and only report to its manager, sent when its code finished or, failing
+/// that, when the actor stopped.
+struct task_outcome {
+  task_state state = task_state::completed;
+  task_value value;
+  caf::error error;
+  /// True when the actor stopped without a result (cancelled, killed, an exception, or it quit):
+  /// `error` then holds its exit reason.
+  bool exited = false;
+};
+
+/// What a task actor may send its manager.
+using task_parent_actor = caf::typed_actor<caf::reacts_to<done_atom, uint64_t, task_outcome>>;
+
+/// The manager's full interface: the public one plus the messages of its limiters, its task
+/// actors and its own timer.
+using manager_internal_actor =
+    manager_actor::extend<caf::reacts_to<granted_atom, uint64_t>,
+                          caf::reacts_to<done_atom, uint64_t, task_outcome>,
+                          caf::replies_to<tick_atom, uint64_t>::with<void>>;
+
+} // namespace taskactors::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(taskactors::detail::task_outcome)

@@ -1,0 +1,200 @@
+// Shutdown, abort and metrics: the manager's answers that involve every task or every limiter.
+
+#include <caf/exit_reason.hpp>
+#include <caf/make_message.hpp>
+#include <caf/send.hpp>
+#include <fmt/format.h>
+
+#include "fan_in.hpp"
+#include "manager_state.hpp"
+#include "taskactors/errc.hpp"
+
+namespace taskactors::detail {
+
+namespace {
+
+caf::error stopped_error() {
+  return caf::make_error(errc::not_running, "the manager stopped");
+}
+
+void cancel_live(manager_pointer self, task_state terminal, const caf::error& reason) {
+  for (auto key : self->state.table.live_keys())
+    if (stop_task(self, key, terminal, reason) == transition::applied)
+      ++self->state.report.cancelled;
+}
+
+void stop_limiters(manager_pointer self, const caf::error& reason) {
+  for (auto& lim : self->state.limiters)
+    if (lim)
+      self->send_exit(lim, reason);
+}
+
+void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
+  auto& st = self->state;
+  st.report.deadline_passed = st.stop_deadline_handled;
+  fill_metrics(self, st.report.metrics);
+  st.report.metrics.limiters = std::move(stats);
+  for (auto& rp : st.shutdown_promises)
+    rp.deliver(st.report);
+  st.shutdown_promises.clear();
+  st.log->info("manager stopped: {} tasks finished, {} cancelled by shutdown, {} tokens not "
+               "returned",
+               st.report.metrics.finished(), st.report.cancelled, st.report.leaked_tokens());
+  stop_limiters(self, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+// Every task ended and every task actor is gone: wait until each limiter has every token back,
+// then report and stop.
+void finalize(manager_pointer self) {
+  auto& st = self->state;
+  st.finalizing = true;
+  auto now = self->clock().now();
+  auto grace = caf::timespan{std::chrono::milliseconds{100}};
+  auto wait =
+      st.stop_deadline > now ? std::max(caf::timespan{st.stop_deadline - now}, grace) : grace;
+  struct collector {
+    std::vector<limiter_stats> stats = std::vector<limiter_stats>(quota_count);
+    std::size_t remaining = quota_count;
+  };
+  auto done = std::make_shared<collector>();
+  auto arrive = [self, done] {
+    if (--done->remaining == 0)
+      complete_shutdown(self, std::move(done->stats));
+  };
+  for (std::size_t i = 0; i < quota_count; ++i) {
+    auto lim = st.limiters[i];
+    self->request(lim, wait, idle_atom::value)
+        .then(
+            [done, arrive, i](limiter_stats& stats) {
+              done->stats[i] = std::move(stats);
+              arrive();
+            },
+            [self, done, arrive, lim, i](caf::error&) {
+              // Not idle in time: report what it holds now.
+              self->request(lim, caf::infinite, stats_atom::value)
+                  .then(
+                      [done, arrive, i](limiter_stats& stats) {
+                        done->stats[i] = std::move(stats);
+                        arrive();
+                      },
+                      [arrive](caf::error&) { arrive(); });
+            });
+  }
+}
+
+} // namespace
+
+caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode mode,
+                                            caf::timespan deadline) {
+  auto& st = self->state;
+  if (deadline <= caf::timespan::zero())
+    return caf::make_error(errc::invalid_argument, "the shutdown deadline must be positive");
+  auto rp = self->make_response_promise<shutdown_report>();
+  st.shutdown_promises.push_back(rp);
+  if (st.phase == manager_phase::shutting_down)
+    return rp; // Already under way: this caller gets the same report.
+  auto now = self->clock().now();
+  st.phase = manager_phase::shutting_down;
+  st.stop_mode = mode;
+  st.report.mode = mode;
+  st.stop_deadline = deadline == no_timeout || deadline > time_point::max() - now
+                         ? time_point::max()
+                         : now + deadline;
+  st.log->info("manager shutting down ({}), {} tasks pending or running", to_string(mode),
+               st.table.in_flight());
+  if (mode == shutdown_mode::cancel)
+    cancel_live(self, task_state::cancelled,
+                caf::make_error(errc::cancelled, "cancelled by shutdown"));
+  check_shutdown(self);
+  rearm(self);
+  return rp;
+}
+
+void check_shutdown(manager_pointer self) {
+  auto& st = self->state;
+  if (st.phase != manager_phase::shutting_down || st.finalizing)
+    return;
+  if (st.table.in_flight() > 0 || st.live_actors > 0)
+    return;
+  finalize(self);
+}
+
+void on_shutdown_deadline(manager_pointer self) {
+  auto& st = self->state;
+  st.stop_deadline_handled = true;
+  st.log->warn("shutdown deadline passed with {} tasks pending or running and {} task actors "
+               "alive",
+               st.table.in_flight(), st.live_actors);
+  // Told to stop before the deadline and still here: these ignored their cancellation.
+  for (auto& rt : st.runtimes) {
+    if (rt.actor && rt.stopping) {
+      auto rec = st.table.find(rt.key);
+      st.report.stragglers.push_back(rec ? rec->id : fmt::format("actor-{}", rt.actor.id()));
+    }
+  }
+  cancel_live(self, task_state::cancelled,
+              caf::make_error(errc::cancelled, "cancelled when the shutdown deadline passed"));
+  // Whatever is still alive gets `kill` right behind its cancellation: an actor that stops on
+  // the cancellation never sees it, one that traps it stops anyway (`kill` cannot be trapped).
+  for (auto& rt : st.runtimes)
+    if (rt.actor)
+      self->send_exit(rt.actor, caf::exit_reason::kill);
+  check_shutdown(self);
+}
+
+void abort_all(manager_pointer self, const caf::error& reason) {
+  auto& st = self->state;
+  st.log->error("manager aborting: {}", render(reason));
+  st.phase = manager_phase::shutting_down;
+  st.finalizing = true;
+  cancel_live(self, task_state::failed, reason);
+  for (auto& rt : st.runtimes)
+    if (rt.actor)
+      self->send_exit(rt.actor, caf::exit_reason::kill);
+  stop_limiters(self, reason);
+  for (auto& rp : st.shutdown_promises)
+    rp.deliver(reason);
+  st.shutdown_promises.clear();
+  self->quit(reason);
+}
+
+void fill_metrics(manager_pointer self, manager_metrics& out) {
+  auto& st = self->state;
+  st.table.fill(out);
+  out.rejected = st.rejected;
+  out.live_actors = st.live_actors;
+}
+
+caf::result<manager_metrics> collect_metrics(manager_pointer self) {
+  auto rp = self->make_response_promise<manager_metrics>();
+  manager_metrics initial;
+  fill_metrics(self, initial);
+  initial.limiters.resize(quota_count);
+  auto fan = make_fan_in(rp, std::move(initial), quota_count, stopped_error());
+  for (std::size_t i = 0; i < quota_count; ++i)
+    self->request(self->state.limiters[i], caf::infinite, stats_atom::value)
+        .then(
+            [fan, i](limiter_stats& stats) {
+              fan->result().limiters[i] = std::move(stats);
+              fan->arrive();
+            },
+            [fan](caf::error& err) { fan->fail(std::move(err)); });
+  return rp;
+}
+
+manager_state::manager_state() : table(table_limits{}) {}
+
+manager_state::~manager_state() {
+  // Every promise is answered, on every path, even when the manager is killed.
+  for (auto& [key, promises] : waiters)
+    for (auto& rp : promises)
+      rp.deliver(stopped_error());
+  for (auto& rp : shutdown_promises)
+    rp.deliver(stopped_error());
+  for (auto& rt : runtimes)
+    if (rt.actor)
+      caf::anon_send_exit(rt.actor, caf::exit_reason::kill);
+}
+
+} // namespace taskactors::detail

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "logger.hpp"
+#include "manager_internal.hpp"
+#include "task_table.hpp"
+#include "taskactors/limiter_actor.hpp"
+#include "taskactors/manager_actor.hpp"
+
+namespace taskactors::detail {
+
+/// The actor side of a task, which the table does not know about. Lives in a slot parallel to
+/// the table's; `key` tells whether the slot still belongs to the same task.
+struct task_runtime {
+  task_key key = invalid_task_key;
+  /// The code, until the task starts.
+  async_body body;
+  /// The task's actor, from its start until its final report arrives.
+  caf::actor actor;
+  /// The task's tokens (bit per quota). The manager holds them at its limiters on the task's
+  /// behalf: from the grant until the task's actor is gone (or the pending task is dropped).
+  uint8_t held = 0;
+  /// How many of the kind's quotas are acquired (index into `acquisition_order`).
+  uint8_t step = 0;
+  /// The actor was told to stop (cancel or timeout) and has not reported back yet.
+  bool stopping = false;
+};
+
+enum class manager_phase : uint8_t { running, shutting_down };
+
+struct manager_state {
+  manager_state();
+  ~manager_state();
+
+  manager_config cfg;
+  task_table table;
+  std::unique_ptr<logger> log;
+  std::array<limiter_actor, quota_count> limiters;
+  /// Indexed by the table's slot.
+  std::deque<task_runtime> runtimes;
+  /// Task actors started and not yet reported gone.
+  std::size_t live_actors = 0;
+  /// Requests waiting for a task to end.
+  std::unordered_map<task_key, std::vector<caf::typed_response_promise<task_info>>> waiters;
+  std::size_t rejected = 0;
+  manager_phase phase = manager_phase::running;
+  /// The armed timer: its generation and when it fires.
+  uint64_t timer_generation = 0;
+  time_point timer_at = time_point::max();
+  /// Shutdown in progress.
+  shutdown_mode stop_mode = shutdown_mode::drain;
+  time_point stop_deadline = time_point::max();
+  bool stop_deadline_handled = false;
+  bool finalizing = false;
+  shutdown_report report;
+  std::vector<caf::typed_response_promise<shutdown_report>> shutdown_promises;
+
+  static inline const char* name = "taskactors.manager";
+};
+
+using manager_pointer = manager_internal_actor::stateful_pointer<manager_state>;
+
+/// The quotas a task of `kind` acquires, in this order: the kind's own quota first, then the
+/// global one, so that a task never holds a global token while it waits for a scarcer one.
+const std::vector<quota>& acquisition_order(task_kind kind);
+
+task_runtime& runtime_of(manager_pointer self, task_key key);
+
+/// Starts acquiring the tokens of a freshly admitted task.
+void request_tokens(manager_pointer self, task_key key);
+
+/// A limiter granted a token for `ticket`.
+void on_granted(manager_pointer self, uint64_t ticket);
+
+/// Moves `key` to `terminal` and, if that applied, answers its waiters.
+transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
+                       caf::error error);
+
+/// Ends a live task as `terminal` (cancelled or timeout) whatever it is doing: a pending task
+/// leaves its limiter queue, a running task's actor is told to stop.
+transition stop_task(manager_pointer self, task_key key, task_state terminal, caf::error reason);
+
+/// A task actor's one report: its result, or why it stopped without one.
+void on_task_report(manager_pointer self, task_key key, task_outcome& outcome);
+
+/// Ends every task whose deadline passed and handles the shutdown deadline.
+void on_tick(manager_pointer self, uint64_t generation);
+
+/// Arms the timer for the earliest deadline, if it is earlier than the one armed.
+void rearm(manager_pointer self);
+
+/// Shutdown: starts it, and completes it once every task ended and every token came back.
+caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode mode,
+                                            caf::timespan deadline);
+void check_shutdown(manager_pointer self);
+void on_shutdown_deadline(manager_pointer self);
+
+/// Stops everything at once (a limiter died or the manager was told to exit).
+void abort_all(manager_pointer self, const caf::error& reason);
+
+/// Fills the table's counters into `out`.
+void fill_metrics(manager_pointer self, manager_metrics& out);
+
+caf::result<manager_metrics> collect_metrics(manager_pointer self);
+
+} // namespace taskactors::detail
