@@ -90,6 +90,10 @@ void async_task_actor::fire(timer_id id) {
   }
 }
 
+caf::actor async_task_actor::context::manager() const {
+  return caf::actor_cast<caf::actor>(owner_->parent_);
+}
+
 void async_task_actor::context::complete_with(task_value value) {
   owner_->finish(task_outcome{task_state::completed, std::move(value), {}});
 }

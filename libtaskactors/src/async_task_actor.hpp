@@ -34,6 +34,8 @@ private:
 
     caf::event_based_actor* self() noexcept override { return owner_; }
 
+    caf::actor manager() const override;
+
     void fail(caf::error reason) override;
 
     bool finished() const noexcept override { return owner_->finished_; }

@@ -16,12 +16,10 @@ namespace detail {
 namespace {
 
 caf::error check_spec(const task_spec& spec) {
-  if (spec.kind != task_kind::async)
-    return caf::make_error(
-        errc::invalid_argument,
-        fmt::format("task kind '{}' is not supported by this manager", to_string(spec.kind)));
-  if (!spec.body)
-    return caf::make_error(errc::invalid_argument, "an async task needs a body");
+  auto has_body = std::visit([](const auto& fn) { return static_cast<bool>(fn); }, spec.body);
+  if (!has_body)
+    return caf::make_error(errc::invalid_argument,
+                           fmt::format("a {} task needs a body", to_string(spec.kind())));
   if (spec.options.timeout && *spec.options.timeout <= caf::timespan::zero())
     return caf::make_error(
         errc::invalid_argument,
@@ -29,7 +27,22 @@ caf::error check_spec(const task_spec& spec) {
   return {};
 }
 
-caf::result<task_id> submit(manager_pointer self, task_spec& spec) {
+// The running task a child names as its parent, or an error.
+caf::expected<task_key> parent_of(manager_pointer self, const task_spec& spec) {
+  if (spec.options.parent.empty())
+    return invalid_task_key;
+  if (spec.kind() == task_kind::async)
+    return caf::make_error(errc::invalid_argument,
+                           "only thread and process tasks can run as children of a task");
+  auto key = self->state.table.lookup(spec.options.parent);
+  auto rec = self->state.table.find(key);
+  if (rec == nullptr || rec->state != task_state::running)
+    return caf::make_error(errc::invalid_argument,
+                           fmt::format("parent task '{}' is not running", spec.options.parent));
+  return key;
+}
+
+caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
   auto& st = self->state;
   if (st.phase != manager_phase::running) {
     ++st.rejected;
@@ -39,10 +52,15 @@ caf::result<task_id> submit(manager_pointer self, task_spec& spec) {
     ++st.rejected;
     return err;
   }
+  auto parent = parent_of(self, spec);
+  if (!parent) {
+    ++st.rejected;
+    return std::move(parent.error());
+  }
   auto now = self->clock().now();
   auto timeout = spec.options.timeout.value_or(st.cfg.default_timeout);
   auto deadline = spec.options.deadline.value_or(time_point::max());
-  auto key = st.table.admit(std::move(spec.options.id), spec.kind, now, timeout, deadline);
+  auto key = st.table.admit(std::move(spec.options.id), spec.kind(), now, timeout, deadline);
   if (!key) {
     ++st.rejected;
     return std::move(key.error());
@@ -50,7 +68,12 @@ caf::result<task_id> submit(manager_pointer self, task_spec& spec) {
   auto& rt = runtime_of(self, *key);
   rt = task_runtime{};
   rt.key = *key;
+  rt.kind = spec.kind();
   rt.body = std::move(spec.body);
+  if (*parent != invalid_task_key) {
+    rt.inherits_global = true;
+    st.children[*parent].push_back(*key);
+  }
   auto rec = st.table.find(*key);
   task_id id = rec->id;
   st.log->debug("task {} submitted ({})", id, to_string(rec->kind));
@@ -62,6 +85,21 @@ caf::result<task_id> submit(manager_pointer self, task_spec& spec) {
   request_tokens(self, *key);
   rearm(self);
   return id;
+}
+
+caf::error unknown(const task_id& id);
+
+// Answers with the task's record once it is terminal.
+caf::result<task_info> wait_for(manager_pointer self, const task_id& id) {
+  auto& st = self->state;
+  auto key = st.table.lookup(id);
+  if (key == invalid_task_key)
+    return unknown(id);
+  if (st.table.find(key)->terminal())
+    return st.table.info(key);
+  auto rp = self->make_response_promise<task_info>();
+  st.waiters[key].push_back(rp);
+  return rp;
 }
 
 caf::error unknown(const task_id& id) {
@@ -76,6 +114,7 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
   auto quotas = cfg.quotas();
   state.table = task_table(table_limits{cfg.max_queue, cfg.retain_count, cfg.retain_age});
   state.log = std::make_unique<logger>(cfg.log);
+  state.pool = std::make_shared<thread_pool>(quotas.thread, cfg.thread_idle_timeout);
   state.cfg = std::move(cfg);
   auto sizes = std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process};
   for (std::size_t i = 0; i < quota_count; ++i)
@@ -97,6 +136,12 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
   });
   return {
       [self](submit_atom, task_spec& spec) -> caf::result<task_id> { return submit(self, spec); },
+      [self](run_atom, task_spec& spec) -> caf::result<task_info> {
+        auto id = submit(self, spec);
+        if (!id)
+          return std::move(id.error());
+        return wait_for(self, *id);
+      },
       [self](cancel_atom, const task_id& id) -> caf::result<task_info> {
         auto& st = self->state;
         auto key = st.table.lookup(id);
@@ -119,17 +164,7 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
         st.table.prune(self->clock().now());
         return st.table.list(filter);
       },
-      [self](wait_atom, const task_id& id) -> caf::result<task_info> {
-        auto& st = self->state;
-        auto key = st.table.lookup(id);
-        if (key == invalid_task_key)
-          return unknown(id);
-        if (st.table.find(key)->terminal())
-          return st.table.info(key);
-        auto rp = self->make_response_promise<task_info>();
-        st.waiters[key].push_back(rp);
-        return rp;
-      },
+      [self](wait_atom, const task_id& id) -> caf::result<task_info> { return wait_for(self, id); },
       [self](metrics_atom) -> caf::result<manager_metrics> { return collect_metrics(self); },
       [self](resize_atom, quota q, std::size_t capacity) -> caf::result<limiter_stats> {
         if (static_cast<std::size_t>(q) >= quota_count)
@@ -138,6 +173,8 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
           return caf::make_error(errc::invalid_argument,
                                  fmt::format("quota.{} must be at least 1, got 0", to_string(q)));
         self->state.log->info("quota.{} resized to {}", to_string(q), capacity);
+        if (q == quota::thread)
+          self->state.pool->set_max_threads(capacity);
         return self->delegate(self->state.limiters[static_cast<std::size_t>(q)], resize_atom::value,
                               capacity);
       },
@@ -147,6 +184,9 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
       [self](granted_atom, uint64_t ticket) { on_granted(self, ticket); },
       [self](done_atom, uint64_t key, task_outcome& outcome) {
         on_task_report(self, key, outcome);
+      },
+      [self](orphan_done_atom, uint64_t key, task_outcome& outcome) {
+        on_orphan_done(self, key, outcome);
       },
       [](tick_atom, uint64_t) -> caf::result<void> { return caf::delegated<void>{}; },
   };

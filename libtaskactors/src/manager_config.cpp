@@ -66,6 +66,8 @@ caf::error manager_config::validate(unsigned cpus) const {
     return config_error("manager.default-timeout must be positive (or no_timeout)");
   if (!positive(retain_age))
     return config_error("retention.age must be positive");
+  if (!positive(thread_idle_timeout))
+    return config_error("threads.idle-timeout must be positive");
   if (!positive(shutdown_timeout))
     return config_error("manager.shutdown-timeout must be positive");
   if (scheduler_max_throughput == 0)

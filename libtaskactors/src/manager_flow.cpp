@@ -10,6 +10,7 @@
 #include "async_task_actor.hpp"
 #include "manager_state.hpp"
 #include "taskactors/errc.hpp"
+#include "thread_task_actor.hpp"
 
 namespace taskactors::detail {
 
@@ -44,7 +45,37 @@ void return_held(manager_pointer self, task_runtime& rt) {
 caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
                             task_runtime& rt) {
   auto parent = caf::actor_cast<task_parent_actor>(self);
-  return self->spawn<async_task_actor>(key, rec.id, std::move(parent), std::move(rt.body));
+  if (rec.kind == task_kind::thread)
+    return self->spawn<thread_task_actor>(key, rec.id, std::move(parent),
+                                          std::get<thread_body>(std::move(rt.body)),
+                                          self->state.pool);
+  return self->spawn<async_task_actor>(key, rec.id, std::move(parent),
+                                       std::get<async_body>(std::move(rt.body)));
+}
+
+void release(manager_pointer self, task_runtime& rt, quota q) {
+  if (rt.held & bit(q)) {
+    self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
+    rt.held = static_cast<uint8_t>(rt.held & ~bit(q));
+  }
+}
+
+// A thread task ended while its callable runs: it keeps only its thread token.
+void abandon(manager_pointer self, task_runtime& rt) {
+  if (rt.abandoned)
+    return;
+  rt.abandoned = true;
+  ++self->state.abandoned;
+  release(self, rt, quota::global);
+}
+
+// The callable of an abandoned thread task returned: its thread token goes back.
+void settle_abandoned(manager_pointer self, task_runtime& rt) {
+  if (rt.abandoned) {
+    rt.abandoned = false;
+    --self->state.abandoned;
+  }
+  return_held(self, rt);
 }
 
 caf::error timeout_reason(const task_record& rec, time_point now) {
@@ -102,15 +133,17 @@ void log_end(manager_pointer self, const task_record& rec) {
 
 } // namespace
 
-const std::vector<quota>& acquisition_order(task_kind kind) {
+const std::vector<quota>& acquisition_order(task_kind kind, bool inherits_global) {
   static const std::vector<quota> async_order{quota::global};
   static const std::vector<quota> thread_order{quota::thread, quota::global};
   static const std::vector<quota> process_order{quota::process, quota::global};
+  static const std::vector<quota> thread_child{quota::thread};
+  static const std::vector<quota> process_child{quota::process};
   switch (kind) {
   case task_kind::thread:
-    return thread_order;
+    return inherits_global ? thread_child : thread_order;
   case task_kind::process:
-    return process_order;
+    return inherits_global ? process_child : process_order;
   default:
     return async_order;
   }
@@ -126,15 +159,17 @@ task_runtime& runtime_of(manager_pointer self, task_key key) {
 
 void request_tokens(manager_pointer self, task_key key) {
   auto rec = self->state.table.find(key);
-  ask_token(self, key, acquisition_order(rec->kind).front());
+  auto& rt = runtime_of(self, key);
+  ask_token(self, key, acquisition_order(rec->kind, rt.inherits_global).front());
 }
 
 void on_granted(manager_pointer self, uint64_t ticket) {
   auto key = ticket >> 2;
   auto q = static_cast<quota>(ticket & 3);
   auto rec = self->state.table.find(key);
-  auto& order = rec ? acquisition_order(rec->kind) : acquisition_order(task_kind::async);
   auto& rt = runtime_of(self, key);
+  auto& order =
+      rec ? acquisition_order(rec->kind, rt.inherits_global) : acquisition_order(task_kind::async);
   if (rec == nullptr || rec->state != task_state::pending || rt.step >= order.size() ||
       order[rt.step] != q) {
     // The task ended (cancelled, timed out) while this grant was under way.
@@ -156,6 +191,7 @@ transition finish_task(manager_pointer self, task_key key, task_state terminal, 
   if (result == transition::applied) {
     log_end(self, *st.table.find(key));
     notify(self, key);
+    stop_children(self, key);
     st.table.prune(now);
     check_shutdown(self);
   }
@@ -167,14 +203,16 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
   if (rec != nullptr && !rec->terminal()) {
     auto& rt = runtime_of(self, key);
     if (rec->state == task_state::pending) {
-      auto& order = acquisition_order(rec->kind);
+      auto& order = acquisition_order(rec->kind, rt.inherits_global);
       if (rt.step < order.size())
         self->send(limiter_of(self, order[rt.step]), withdraw_atom::value,
                    make_ticket(key, order[rt.step]));
       return_held(self, rt);
-      rt.body = nullptr;
+      rt.body = task_body{};
     } else if (rt.actor) {
       rt.stopping = true;
+      if (rec->kind == task_kind::thread)
+        abandon(self, rt); // ends now; the callable keeps its thread token until it returns
       self->send_exit(rt.actor, reason);
     }
   }
@@ -186,16 +224,45 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
   auto& rt = runtime_of(self, key);
   if (rt.key != key || !rt.actor)
     return; // Not from a live task actor of ours: nothing to settle.
-  // The actor is gone or about to be: its tokens go back.
   rt.actor = nullptr;
   --st.live_actors;
-  return_held(self, rt);
+  if (outcome.callable_running) {
+    // The actor is gone but its thread still runs the callable: keep the thread token until
+    // the pool reports the return.
+    rt.orphaned = true;
+    abandon(self, rt);
+  } else {
+    settle_abandoned(self, rt);
+  }
   if (!outcome.exited) {
     finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
   } else if (auto rec = st.table.find(key); rec != nullptr && !rec->terminal()) {
     finish_task(self, key, task_state::failed, {}, std::move(outcome.error));
   }
   check_shutdown(self);
+}
+
+void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome) {
+  auto& rt = runtime_of(self, key);
+  if (rt.key != key || !rt.orphaned)
+    return;
+  rt.orphaned = false;
+  settle_abandoned(self, rt);
+  // The task ended when its actor stopped: this result is late (counted, not applied).
+  finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
+}
+
+void stop_children(manager_pointer self, task_key parent) {
+  auto& st = self->state;
+  auto i = st.children.find(parent);
+  if (i == st.children.end())
+    return;
+  auto children = std::move(i->second);
+  st.children.erase(i);
+  for (auto child : children)
+    if (auto rec = st.table.find(child); rec != nullptr && !rec->terminal())
+      stop_task(self, child, task_state::cancelled,
+                caf::make_error(errc::cancelled, "its parent task ended"));
 }
 
 void rearm(manager_pointer self) {

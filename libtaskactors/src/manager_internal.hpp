@@ -23,6 +23,12 @@ using tick_atom = caf::atom_constant<caf::atom("mgrtick")>;
 /// A task actor's timer fires (same pattern, on the task's actor).
 using timer_atom = caf::atom_constant<caf::atom("tasktimer")>;
 
+/// A thread task's callable returned (pool thread -> its task actor).
+using returned_atom = caf::atom_constant<caf::atom("callret")>;
+
+/// A thread task's callable returned after its actor was gone (pool thread -> manager).
+using orphan_done_atom = caf::atom_constant<caf::atom("orphandone")>;
+
 /// A task actor's one and only report to its manager, sent when its code finished or, failing
 /// that, when the actor stopped.
 struct task_outcome {
@@ -32,6 +38,9 @@ struct task_outcome {
   /// True when the actor stopped without a result (cancelled, killed, an exception, or it quit):
   /// `error` then holds its exit reason.
   bool exited = false;
+  /// True when the actor stopped while its thread task's callable still runs: the callable's
+  /// end is reported later, straight from the pool (`orphan_done_atom`).
+  bool callable_running = false;
 };
 
 /// What a task actor may send its manager.
@@ -42,7 +51,12 @@ using task_parent_actor = caf::typed_actor<caf::reacts_to<done_atom, uint64_t, t
 using manager_internal_actor =
     manager_actor::extend<caf::reacts_to<granted_atom, uint64_t>,
                           caf::reacts_to<done_atom, uint64_t, task_outcome>,
+                          caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
                           caf::replies_to<tick_atom, uint64_t>::with<void>>;
+
+/// Where a thread task's callable reports when its actor is gone.
+using orphan_sink_actor =
+    caf::typed_actor<caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>>;
 
 } // namespace taskactors::detail
 

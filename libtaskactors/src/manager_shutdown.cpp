@@ -31,6 +31,13 @@ void stop_limiters(manager_pointer self, const caf::error& reason) {
 
 void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
   auto& st = self->state;
+  // Callables still running now ignored their stop token past the deadline: their threads are
+  // detached when the manager stops.
+  for (auto& rt : st.runtimes)
+    if (rt.orphaned) {
+      auto rec = st.table.find(rt.key);
+      st.report.stragglers.push_back(rec ? rec->id : fmt::format("task-{}", rt.key));
+    }
   st.report.deadline_passed = st.stop_deadline_handled;
   fill_metrics(self, st.report.metrics);
   st.report.metrics.limiters = std::move(stats);
@@ -126,11 +133,12 @@ void on_shutdown_deadline(manager_pointer self) {
   st.log->warn("shutdown deadline passed with {} tasks pending or running and {} task actors "
                "alive",
                st.table.in_flight(), st.live_actors);
-  // Told to stop before the deadline and still here: these ignored their cancellation.
+  // Async actors told to stop before the deadline and still here ignored their cancellation.
+  // (Thread callables get until the report: see complete_shutdown.)
   for (auto& rt : st.runtimes) {
-    if (rt.actor && rt.stopping) {
+    if (rt.actor && rt.stopping && rt.kind == task_kind::async) {
       auto rec = st.table.find(rt.key);
-      st.report.stragglers.push_back(rec ? rec->id : fmt::format("actor-{}", rt.actor.id()));
+      st.report.stragglers.push_back(rec ? rec->id : fmt::format("task-{}", rt.key));
     }
   }
   cancel_live(self, task_state::cancelled,
@@ -164,6 +172,11 @@ void fill_metrics(manager_pointer self, manager_metrics& out) {
   st.table.fill(out);
   out.rejected = st.rejected;
   out.live_actors = st.live_actors;
+  auto pool = st.pool->snapshot();
+  out.threads.alive = pool.threads;
+  out.threads.busy = pool.busy;
+  out.threads.created = pool.created;
+  out.threads.abandoned = st.abandoned;
 }
 
 caf::result<manager_metrics> collect_metrics(manager_pointer self) {
@@ -195,6 +208,10 @@ manager_state::~manager_state() {
   for (auto& rt : runtimes)
     if (rt.actor)
       caf::anon_send_exit(rt.actor, caf::exit_reason::kill);
+  // Joins the pool's threads; a callable that still runs (it ignores its stop token) keeps its
+  // thread, detached, and no longer reaches back into the actor system.
+  if (pool)
+    pool->shutdown(clock_type::now());
 }
 
 } // namespace taskactors::detail

@@ -17,6 +17,7 @@
 #include "task_table.hpp"
 #include "taskactors/limiter_actor.hpp"
 #include "taskactors/manager_actor.hpp"
+#include "thread_pool.hpp"
 
 namespace taskactors::detail {
 
@@ -24,8 +25,9 @@ namespace taskactors::detail {
 /// the table's; `key` tells whether the slot still belongs to the same task.
 struct task_runtime {
   task_key key = invalid_task_key;
+  task_kind kind = task_kind::async;
   /// The code, until the task starts.
-  async_body body;
+  task_body body;
   /// The task's actor, from its start until its final report arrives.
   caf::actor actor;
   /// The task's tokens (bit per quota). The manager holds them at its limiters on the task's
@@ -35,6 +37,13 @@ struct task_runtime {
   uint8_t step = 0;
   /// The actor was told to stop (cancel or timeout) and has not reported back yet.
   bool stopping = false;
+  /// A child of a running task: its global token is its parent's.
+  bool inherits_global = false;
+  /// A thread task whose callable still runs although the task ended (cancelled, timed out, or
+  /// its actor killed): its thread token stays held until the callable returns.
+  bool abandoned = false;
+  /// The callable runs and its actor is gone: the pool reports its end to the manager.
+  bool orphaned = false;
 };
 
 enum class manager_phase : uint8_t { running, shutting_down };
@@ -51,6 +60,12 @@ struct manager_state {
   std::deque<task_runtime> runtimes;
   /// Task actors started and not yet reported gone.
   std::size_t live_actors = 0;
+  /// Thread callables still running after their task ended.
+  std::size_t abandoned = 0;
+  /// The OS threads of thread tasks.
+  std::shared_ptr<thread_pool> pool;
+  /// Live children of running tasks, by parent.
+  std::unordered_map<task_key, std::vector<task_key>> children;
   /// Requests waiting for a task to end.
   std::unordered_map<task_key, std::vector<caf::typed_response_promise<task_info>>> waiters;
   std::size_t rejected = 0;
@@ -72,8 +87,9 @@ struct manager_state {
 using manager_pointer = manager_internal_actor::stateful_pointer<manager_state>;
 
 /// The quotas a task of `kind` acquires, in this order: the kind's own quota first, then the
-/// global one, so that a task never holds a global token while it waits for a scarcer one.
-const std::vector<quota>& acquisition_order(task_kind kind);
+/// global one, so that a task never holds a global token while it waits for a scarcer one. A
+/// child of a running task shares its parent's global token and acquires only its own quota.
+const std::vector<quota>& acquisition_order(task_kind kind, bool inherits_global = false);
 
 task_runtime& runtime_of(manager_pointer self, task_key key);
 
@@ -93,6 +109,12 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
 
 /// A task actor's one report: its result, or why it stopped without one.
 void on_task_report(manager_pointer self, task_key key, task_outcome& outcome);
+
+/// A thread task's callable returned after its actor was gone.
+void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome);
+
+/// Cancels the live children of a task that ended.
+void stop_children(manager_pointer self, task_key parent);
 
 /// Ends every task whose deadline passed and handles the shutdown deadline.
 void on_tick(manager_pointer self, uint64_t generation);

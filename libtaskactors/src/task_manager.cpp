@@ -135,6 +135,10 @@ caf::expected<task_id> task_manager::submit(task_spec spec) {
   return impl_->ask<task_id>(no_timeout, submit_atom::value, std::move(spec));
 }
 
+caf::expected<task_info> task_manager::run(task_spec spec) {
+  return impl_->ask<task_info>(no_timeout, run_atom::value, std::move(spec));
+}
+
 caf::expected<task_info> task_manager::cancel(const task_id& id) {
   return impl_->ask<task_info>(no_timeout, cancel_atom::value, id);
 }

@@ -13,6 +13,7 @@
 #include <caf/timespan.hpp>
 
 #include "taskactors/export.hpp"
+#include "taskactors/result_traits.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_value.hpp"
 
@@ -43,6 +44,10 @@ public:
 
   /// The task's actor, for sending messages and requests to other actors.
   virtual caf::event_based_actor* self() noexcept = 0;
+
+  /// The manager running this task (a `manager_actor`; see `run_in_thread` in
+  /// `taskactors/async_calls.hpp` for the common use).
+  virtual caf::actor manager() const = 0;
 
   /// Returns the marker a body returns when it finishes later.
   [[nodiscard]] async_pending pending() const noexcept { return {}; }
@@ -90,12 +95,6 @@ namespace detail {
 
 /// Turns the exception in flight into an `errc::task_exception` error naming its type and message.
 TASKACTORS_API caf::error exception_to_error(std::exception_ptr ptr);
-
-template <class R>
-struct is_expected : std::false_type {};
-
-template <class T>
-struct is_expected<caf::expected<T>> : std::true_type {};
 
 /// Delivers what a body returned to the context.
 template <class R>

@@ -8,6 +8,7 @@ namespace taskactors {
 
 // Manager.
 using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;

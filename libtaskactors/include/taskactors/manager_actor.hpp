@@ -28,6 +28,8 @@ namespace taskactors {
 ///
 /// - `(submit, spec)` -> id: admits a task (`invalid_argument`, `duplicate_id`, `queue_full`,
 ///   `shutting_down` otherwise).
+/// - `(run, spec)` -> info: admits a task and answers once it is terminal (or with the reason it
+///   was not admitted).
 /// - `(cancel, id)` -> info: cancels a task in any state; idempotent. The reply shows the state
 ///   after the call: `cancelled`, or the terminal state the task had already reached.
 /// - `(status, id)` -> info; `(list, filter)` -> infos; `(wait, id)` -> info once terminal.
@@ -36,6 +38,7 @@ namespace taskactors {
 /// - `(shutdown, mode, deadline)` -> report; the manager stops after replying.
 using manager_actor = caf::typed_actor<
     caf::replies_to<submit_atom, task_spec>::with<task_id>,
+    caf::replies_to<run_atom, task_spec>::with<task_info>,
     caf::replies_to<cancel_atom, task_id>::with<task_info>,
     caf::replies_to<status_atom, task_id>::with<task_info>,
     caf::replies_to<list_atom, task_filter>::with<std::vector<task_info>>,

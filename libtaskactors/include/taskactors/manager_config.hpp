@@ -46,6 +46,9 @@ struct manager_config {
   std::size_t retain_count = 10'000;
   /// `retention.age`: how long a finished record is kept.
   caf::timespan retain_age = std::chrono::minutes{10};
+  /// `threads.idle-timeout`: how long an idle thread of the thread-task pool waits for work
+  /// before it exits.
+  caf::timespan thread_idle_timeout = std::chrono::seconds{10};
   /// `manager.shutdown-timeout`: how long the facade's destructor lets a shutdown take.
   caf::timespan shutdown_timeout = std::chrono::seconds{10};
   /// `scheduler.threads`: CAF scheduler threads when the facade starts its own actor system

@@ -15,6 +15,24 @@
 
 namespace taskactors {
 
+/// The library's OS threads for thread tasks.
+struct thread_metrics {
+  /// Threads alive (busy or idle).
+  std::size_t alive = 0;
+  /// Threads running a callable.
+  std::size_t busy = 0;
+  /// Threads started since the manager started.
+  std::size_t created = 0;
+  /// Callables still running although their task ended (cancelled or timed out): each keeps its
+  /// thread token until it returns.
+  std::size_t abandoned = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, thread_metrics& x) {
+  return f(caf::meta::type_name("thread_metrics"), x.alive, x.busy, x.created, x.abandoned);
+}
+
 /// A snapshot of the manager's counters and its limiters' statistics.
 struct manager_metrics {
   /// Tasks per kind and state: gauges for `pending` and `running`, totals since start for the
@@ -34,6 +52,8 @@ struct manager_metrics {
   std::size_t live_actors = 0;
   /// The limiters' statistics: global, thread, process.
   std::vector<limiter_stats> limiters;
+  /// The thread pool of thread tasks.
+  thread_metrics threads;
 
   std::size_t count(task_kind kind, task_state state) const noexcept {
     return by_kind_state[static_cast<std::size_t>(kind)][static_cast<std::size_t>(state)];
@@ -58,7 +78,8 @@ struct manager_metrics {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, manager_metrics& x) {
   return f(caf::meta::type_name("manager_metrics"), x.by_kind_state, x.submitted, x.rejected,
-           x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.limiters);
+           x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.limiters,
+           x.threads);
 }
 
 /// How `shutdown` treats what is still pending or running.
@@ -79,7 +100,9 @@ struct shutdown_report {
   bool deadline_passed = false;
   /// Tasks that shutdown cancelled (all of them in `cancel` mode, the leftovers in `drain` mode).
   std::size_t cancelled = 0;
-  /// Tasks whose code was still running when the deadline passed.
+  /// Tasks whose code was still running at the deadline and could not be stopped: thread
+  /// tasks whose callable had not returned (a thread cannot be killed; its thread is detached),
+  /// and async tasks whose actor ignored an earlier cancellation (it is killed).
   std::vector<task_id> stragglers;
   /// The counters after shutdown, with the limiters' final statistics.
   manager_metrics metrics;

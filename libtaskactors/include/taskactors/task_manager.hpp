@@ -3,6 +3,7 @@
 #include <chrono>
 #include <concepts>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "taskactors/task_filter.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_spec.hpp"
+#include "taskactors/thread_task.hpp"
 
 namespace taskactors {
 
@@ -73,6 +75,24 @@ public:
 
   /// Submits a task described by `spec`.
   caf::expected<task_id> submit(task_spec spec);
+
+  /// Submits a task and waits until it is terminal; returns its record.
+  caf::expected<task_info> run(task_spec spec);
+
+  /// Runs blocking code `fn` (see `make_thread_body`) on one of the library's threads and waits
+  /// for its result. `timeout` is the task's execution timeout (unset: the configured default):
+  /// when it passes, the callable's stop token is requested and the call returns
+  /// `errc::timeout` at once, while the thread finishes on its own. `R` must be copyable.
+  template <class F>
+  caf::expected<thread_result_t<std::decay_t<F>>>
+  run_in_thread(F&& fn, std::optional<caf::timespan> timeout = std::nullopt) {
+    submit_options options;
+    options.timeout = timeout;
+    auto info = run(thread_task(std::forward<F>(fn), std::move(options)));
+    if (!info)
+      return std::move(info.error());
+    return result_of<thread_result_t<std::decay_t<F>>>(*info);
+  }
 
   /// Cancels a task in any state; idempotent. Returns the task's state after the call.
   caf::expected<task_info> cancel(const task_id& id);

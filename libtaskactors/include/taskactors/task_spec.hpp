@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <variant>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/timespan.hpp>
@@ -9,6 +10,7 @@
 #include "taskactors/export.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_state.hpp"
+#include "taskactors/thread_task.hpp"
 
 namespace taskactors {
 
@@ -23,20 +25,36 @@ struct submit_options {
   /// Absolute deadline: the task ends `timeout` when it passes, pending or running, and a task
   /// whose deadline passed while pending never starts.
   std::optional<time_point> deadline{};
+  /// For a thread task started from inside a running task (e.g. an async task calling blocking
+  /// code): that task's id. The child then shares its parent's global token, taking only a
+  /// thread token, so a parent waiting for its child can never hold up the child; and it is
+  /// cancelled when the parent ends.
+  task_id parent{};
 };
+
+/// The code of a task; its alternative decides the task's kind.
+using task_body = std::variant<async_body, thread_body>;
 
 /// Everything the manager needs to admit and run one task.
 struct task_spec {
   submit_options options;
-  task_kind kind = task_kind::async;
-  /// The code of an async task.
-  async_body body;
+  task_body body;
+
+  /// The kind the body makes this task.
+  task_kind kind() const noexcept { return static_cast<task_kind>(body.index()); }
 };
 
 /// Builds the spec of an async task from a callable (see `make_async_body` for the forms).
 template <class F>
 task_spec async_task(F&& fn, submit_options options = {}) {
-  return task_spec{std::move(options), task_kind::async, make_async_body(std::forward<F>(fn))};
+  return task_spec{std::move(options), task_body{make_async_body(std::forward<F>(fn))}};
+}
+
+/// Builds the spec of a thread task from a callable (see `make_thread_body` for the forms).
+template <class F>
+task_spec thread_task(F&& fn, submit_options options = {}) {
+  return task_spec{std::move(options),
+                   task_body{std::in_place_index<1>, make_thread_body(std::forward<F>(fn))}};
 }
 
 } // namespace taskactors

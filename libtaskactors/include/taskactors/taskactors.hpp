@@ -2,6 +2,7 @@
 
 // Everything a user of the library needs, in one include.
 
+#include "taskactors/async_calls.hpp"
 #include "taskactors/async_context.hpp"
 #include "taskactors/errc.hpp"
 #include "taskactors/limiter_actor.hpp"
@@ -16,3 +17,4 @@
 #include "taskactors/task_spec.hpp"
 #include "taskactors/task_state.hpp"
 #include "taskactors/task_value.hpp"
+#include "taskactors/thread_task.hpp"

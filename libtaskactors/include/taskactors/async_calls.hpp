@@ -1,0 +1,38 @@
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "taskactors/async_context.hpp"
+#include "taskactors/manager_actor.hpp"
+#include "taskactors/task_spec.hpp"
+#include "taskactors/thread_task.hpp"
+
+namespace taskactors {
+
+/// From inside an async task: runs blocking code `fn` (see `make_thread_body`) as a thread task
+/// without blocking the task's actor, and calls `on_result(caf::expected<R>)` on that actor when
+/// it is done (R is what `fn` returns; it must be copyable).
+///
+/// The call is a child of the calling task: it takes a thread token but shares the caller's
+/// global token (so callers waiting for their calls can never hold up those calls), it is
+/// cancelled if the caller ends first, and like every task it can be looked up, cancelled and
+/// timed out through the manager (`options.timeout`, `options.id`).
+template <class F, class Callback>
+void run_in_thread(async_context& ctx, F&& fn, Callback on_result, submit_options options = {}) {
+  using result_type = thread_result_t<std::decay_t<F>>;
+  options.parent = ctx.id();
+  auto callback = std::make_shared<Callback>(std::move(on_result));
+  auto mgr = caf::actor_cast<manager_actor>(ctx.manager());
+  ctx.self()
+      ->request(mgr, caf::infinite, run_atom::value,
+                thread_task(std::forward<F>(fn), std::move(options)))
+      .then(
+          [callback](task_info& info) { (*callback)(result_of<result_type>(info)); },
+          [callback](caf::error& err) { (*callback)(caf::expected<result_type>{std::move(err)}); });
+}
+
+} // namespace taskactors

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace taskactors::detail {
+
+/// A pool of OS threads for blocking code, with no actor inside. It starts a thread only when a
+/// job finds no idle one and fewer than `max_threads` exist, and a thread that stays idle for
+/// `idle_timeout` exits. The pool never runs more than `max_threads` jobs at once; whoever posts
+/// bounds that further (the manager posts only for tasks holding a thread token).
+class thread_pool {
+public:
+  /// A unit of work. `run` executes on a pool thread, then `finish` on the same thread once the
+  /// pool already counts that thread as available again: a job that publishes its result from
+  /// `finish` lets the next job reuse the thread instead of starting one. Neither may throw.
+  /// `abandon` is called instead, from the thread that stops the pool, for a job that never
+  /// started, and as well for a job still running when the pool gives up waiting for it at
+  /// shutdown: it must then drop every reference the job holds to things that will not outlive
+  /// the pool.
+  struct job {
+    std::function<void()> run;
+    std::function<void()> finish;
+    std::function<void()> abandon;
+  };
+
+  struct stats {
+    /// Threads alive.
+    std::size_t threads = 0;
+    /// Threads running a job.
+    std::size_t busy = 0;
+    /// Jobs waiting for a thread.
+    std::size_t queued = 0;
+    std::size_t max_threads = 0;
+    /// Threads started since the pool was created.
+    std::size_t created = 0;
+  };
+
+  thread_pool(std::size_t max_threads, std::chrono::nanoseconds idle_timeout);
+
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+
+  /// Stops the pool at once (see `shutdown`).
+  ~thread_pool();
+
+  /// Runs `j` on an idle thread, on a new thread if none is idle and fewer than `max_threads`
+  /// exist, or later, first in first out. Returns false (dropping `j`) once the pool stops.
+  bool post(job j);
+
+  /// Changes the thread limit; surplus threads exit when they become idle.
+  void set_max_threads(std::size_t n);
+
+  stats snapshot() const;
+
+  /// Stops accepting jobs, abandons the queued ones, and waits until `deadline` for running
+  /// jobs to return. Joins every thread that ended; detaches the rest, abandoning their jobs,
+  /// and returns how many that were. Idempotent.
+  std::size_t shutdown(std::chrono::steady_clock::time_point deadline);
+
+  /// Waits until at most `n` threads are alive (idle ones retire after the idle timeout), or
+  /// until `deadline`. Returns whether the pool got there.
+  bool wait_threads_at_most(std::size_t n, std::chrono::steady_clock::time_point deadline);
+
+private:
+  struct shared_state {
+    mutable std::mutex mtx;
+    std::condition_variable work;
+    std::condition_variable changed;
+    std::deque<job> queue;
+    std::size_t max_threads = 0;
+    std::size_t threads = 0;
+    std::size_t busy = 0;
+    std::size_t idle = 0;
+    /// Threads between a job's `run` and `finish`: they look for work right after.
+    std::size_t finishing = 0;
+    std::size_t created = 0;
+    std::chrono::nanoseconds idle_timeout{0};
+    bool stopping = false;
+    /// Threads that ended and wait to be joined.
+    std::vector<std::thread::id> ended;
+    /// The job each busy thread runs, for abandoning it if it outlives the pool.
+    std::map<std::thread::id, job*> running;
+  };
+
+  static void work(std::shared_ptr<shared_state> st);
+
+  /// Joins the threads that ended. Requires the lock.
+  void reap(std::unique_lock<std::mutex>& lock);
+
+  std::shared_ptr<shared_state> st_;
+  /// Owned by whoever holds `st_->mtx`.
+  std::map<std::thread::id, std::thread> threads_;
+};
+
+} // namespace taskactors::detail
