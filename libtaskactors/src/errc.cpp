@@ -39,6 +39,20 @@ std::string_view to_string(errc x) noexcept {
     return "wait_timeout";
   case errc::invalid_config:
     return "invalid_config";
+  case errc::protocol_error:
+    return "protocol_error";
+  case errc::worker_crashed:
+    return "worker_crashed";
+  case errc::pool_unavailable:
+    return "pool_unavailable";
+  case errc::memory_limit:
+    return "memory_limit";
+  case errc::unknown_job:
+    return "unknown_job";
+  case errc::bad_args:
+    return "bad_args";
+  case errc::bad_result:
+    return "bad_result";
   }
   return "unknown_error";
 }

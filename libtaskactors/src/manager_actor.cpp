@@ -1,5 +1,10 @@
 #include "taskactors/manager_actor.hpp"
 
+#include <algorithm>
+#include <cstdlib>
+
+#include <unistd.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/make_message.hpp>
 #include <caf/system_messages.hpp>
@@ -8,6 +13,7 @@
 #include "limiter_impl.hpp"
 #include "manager_state.hpp"
 #include "taskactors/errc.hpp"
+#include "worker_env.hpp"
 
 namespace taskactors {
 
@@ -15,9 +21,21 @@ namespace detail {
 
 namespace {
 
+bool has_body(const async_body& fn) {
+  return static_cast<bool>(fn);
+}
+
+bool has_body(const thread_body& fn) {
+  return static_cast<bool>(fn);
+}
+
+bool has_body(const process_call& call) {
+  return !call.job.empty() && static_cast<bool>(call.decode);
+}
+
 caf::error check_spec(const task_spec& spec) {
-  auto has_body = std::visit([](const auto& fn) { return static_cast<bool>(fn); }, spec.body);
-  if (!has_body)
+  auto body = std::visit([](const auto& x) { return has_body(x); }, spec.body);
+  if (!body)
     return caf::make_error(errc::invalid_argument,
                            fmt::format("a {} task needs a body", to_string(spec.kind())));
   if (spec.options.timeout && *spec.options.timeout <= caf::timespan::zero())
@@ -25,6 +43,65 @@ caf::error check_spec(const task_spec& spec) {
         errc::invalid_argument,
         fmt::format("timeout must be positive, got {} ns", spec.options.timeout->count()));
   return {};
+}
+
+// A process task needs workers, and a job they offer (once they told which).
+caf::error check_process_call(manager_pointer self, const task_spec& spec) {
+  auto call = std::get_if<process_call>(&spec.body);
+  if (call == nullptr)
+    return {};
+  auto& st = self->state;
+  if (!st.workers)
+    return caf::make_error(errc::invalid_argument,
+                           "process tasks need a worker executable (workers.executable)");
+  auto& jobs = st.offered_jobs;
+  if (!jobs.empty() && std::find(jobs.begin(), jobs.end(), call->job) == jobs.end())
+    return caf::make_error(errc::unknown_job,
+                           fmt::format("no worker offers job '{}' (they offer: {})", call->job,
+                                       fmt::join(jobs, ", ")));
+  return {};
+}
+
+// The environment of a worker: the allowed variables of ours, and what it needs from us.
+std::vector<std::string> worker_environment(const worker_config& w) {
+  std::vector<std::string> env;
+  for (auto& name : w.env_allow)
+    if (auto value = std::getenv(name.c_str()))
+      env.push_back(name + "=" + value);
+  env.push_back(fmt::format("{}={}", env_parent_pid, ::getpid()));
+  env.push_back(
+      fmt::format("{}={}", env_heartbeat_ms,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat).count()));
+  return env;
+}
+
+worker_pool_config make_pool_config(const manager_config& cfg, const quota_sizes& q,
+                                    launcher_factory factory) {
+  auto& w = cfg.workers;
+  worker_pool_config result;
+  auto& s = result.settings;
+  s.max_workers = q.process;
+  s.prespawn = w.prespawn.value_or(q.process);
+  s.max_jobs_per_worker = w.max_jobs;
+  s.max_rss_bytes = w.max_rss;
+  s.rss_interval = w.rss_interval;
+  s.kill_grace = w.kill_grace;
+  s.start_timeout = w.start_timeout;
+  s.restart_intensity = w.restart_intensity;
+  s.restart_period = w.restart_period;
+  s.restart_backoff = w.restart_backoff;
+  s.heartbeat_timeout =
+      w.heartbeat > caf::timespan::zero() ? w.heartbeat_timeout : caf::timespan::zero();
+  s.max_frame = static_cast<uint32_t>(std::min<std::size_t>(w.max_frame, UINT32_MAX));
+  result.launch.executable = w.executable;
+  result.launch.args = w.args;
+  result.launch.env = worker_environment(w);
+  result.launch.limit_address_space = w.rlimit_address_space;
+  result.launch.limit_cpu_seconds = w.rlimit_cpu_seconds;
+  result.launch.limit_open_files = w.rlimit_open_files;
+  result.log = cfg.log;
+  result.make_launcher = std::move(factory);
+  return result;
 }
 
 // The running task a child names as its parent, or an error.
@@ -49,6 +126,10 @@ caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
     return caf::make_error(errc::shutting_down, "the manager is shutting down");
   }
   if (auto err = check_spec(spec)) {
+    ++st.rejected;
+    return err;
+  }
+  if (auto err = check_process_call(self, spec)) {
     ++st.rejected;
     return err;
   }
@@ -109,12 +190,16 @@ caf::error unknown(const task_id& id) {
 
 } // namespace
 
-manager_internal_actor::behavior_type manager_behavior(manager_pointer self, manager_config cfg) {
+manager_internal_actor::behavior_type manager_behavior(manager_pointer self, manager_config cfg,
+                                                       launcher_factory factory) {
   auto& state = self->state;
   auto quotas = cfg.quotas();
   state.table = task_table(table_limits{cfg.max_queue, cfg.retain_count, cfg.retain_age});
   state.log = std::make_unique<logger>(cfg.log);
   state.pool = std::make_shared<thread_pool>(quotas.thread, cfg.thread_idle_timeout);
+  if (!cfg.workers.executable.empty())
+    state.workers = spawn_worker_pool(self, caf::actor_cast<jobs_listener_actor>(self),
+                                      make_pool_config(cfg, quotas, std::move(factory)));
   state.cfg = std::move(cfg);
   auto sizes = std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process};
   for (std::size_t i = 0; i < quota_count; ++i)
@@ -175,6 +260,8 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
         self->state.log->info("quota.{} resized to {}", to_string(q), capacity);
         if (q == quota::thread)
           self->state.pool->set_max_threads(capacity);
+        if (q == quota::process && self->state.workers)
+          self->send(self->state.workers, resize_atom::value, capacity);
         return self->delegate(self->state.limiters[static_cast<std::size_t>(q)], resize_atom::value,
                               capacity);
       },
@@ -188,6 +275,9 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
       [self](orphan_done_atom, uint64_t key, task_outcome& outcome) {
         on_orphan_done(self, key, outcome);
       },
+      [self](jobs_atom, std::vector<std::string>& jobs) {
+        self->state.offered_jobs = std::move(jobs);
+      },
       [](tick_atom, uint64_t) -> caf::result<void> { return caf::delegated<void>{}; },
   };
 }
@@ -195,9 +285,19 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
 } // namespace detail
 
 caf::expected<manager_actor> spawn_manager(caf::actor_system& sys, manager_config cfg) {
+  return detail::spawn_manager_with(sys, std::move(cfg), {});
+}
+
+namespace detail {
+
+caf::expected<manager_actor> spawn_manager_with(caf::actor_system& sys, manager_config cfg,
+                                                launcher_factory factory) {
   if (auto err = cfg.validate())
     return err;
-  return caf::actor_cast<manager_actor>(sys.spawn(detail::manager_behavior, std::move(cfg)));
+  return caf::actor_cast<manager_actor>(
+      sys.spawn(manager_behavior, std::move(cfg), std::move(factory)));
 }
+
+} // namespace detail
 
 } // namespace taskactors

@@ -6,6 +6,7 @@
 #include <caf/make_message.hpp>
 #include <fmt/format.h>
 
+#include "process_launcher.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors {
@@ -48,6 +49,36 @@ bool positive(caf::timespan x) {
   return x > caf::timespan::zero();
 }
 
+caf::error validate_workers(const worker_config& w, const quota_sizes& q) {
+  if (!w.executable.empty())
+    if (auto why = detail::check_executable(w.executable))
+      return config_error(fmt::format("workers.executable = '{}': {}", w.executable, *why));
+  if (w.prespawn && *w.prespawn > q.process)
+    return config_error(
+        fmt::format("workers.prespawn = {} exceeds quota.process = {}", *w.prespawn, q.process));
+  if (!positive(w.kill_grace))
+    return config_error("workers.kill-grace must be positive");
+  if (!positive(w.start_timeout))
+    return config_error("workers.start-timeout must be positive");
+  if (!positive(w.restart_period))
+    return config_error("workers.restart-period must be positive");
+  if (!positive(w.restart_backoff))
+    return config_error("workers.restart-backoff must be positive");
+  if (!positive(w.rss_interval))
+    return config_error("workers.rss-interval must be positive");
+  if (w.heartbeat < caf::timespan::zero() || w.heartbeat_timeout < caf::timespan::zero())
+    return config_error("workers.heartbeat and workers.heartbeat-timeout cannot be negative");
+  if (positive(w.heartbeat) && positive(w.heartbeat_timeout) && w.heartbeat_timeout <= w.heartbeat)
+    return config_error(fmt::format(
+        "workers.heartbeat-timeout = {} ms must exceed "
+        "workers.heartbeat = {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat_timeout).count(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat).count()));
+  if (w.max_frame < 4096)
+    return config_error(fmt::format("workers.max-frame = {}: must be at least 4096", w.max_frame));
+  return {};
+}
+
 } // namespace
 
 caf::error manager_config::validate(unsigned cpus) const {
@@ -72,6 +103,8 @@ caf::error manager_config::validate(unsigned cpus) const {
     return config_error("manager.shutdown-timeout must be positive");
   if (scheduler_max_throughput == 0)
     return config_error("scheduler.max-throughput = 0: must be at least 1");
+  if (auto err = validate_workers(workers, q))
+    return err;
   if (scheduler_policy != "sharing" && scheduler_policy != "stealing" &&
       scheduler_policy != "testing")
     return config_error(

@@ -9,6 +9,7 @@
 
 #include "async_task_actor.hpp"
 #include "manager_state.hpp"
+#include "process_task_actor.hpp"
 #include "taskactors/errc.hpp"
 #include "thread_task_actor.hpp"
 
@@ -45,6 +46,9 @@ void return_held(manager_pointer self, task_runtime& rt) {
 caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
                             task_runtime& rt) {
   auto parent = caf::actor_cast<task_parent_actor>(self);
+  if (rec.kind == task_kind::process)
+    return self->spawn<process_task_actor>(
+        key, std::move(parent), std::get<process_call>(std::move(rt.body)), self->state.workers);
   if (rec.kind == task_kind::thread)
     return self->spawn<thread_task_actor>(key, rec.id, std::move(parent),
                                           std::get<thread_body>(std::move(rt.body)),
@@ -211,8 +215,8 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
       rt.body = task_body{};
     } else if (rt.actor) {
       rt.stopping = true;
-      if (rec->kind == task_kind::thread)
-        abandon(self, rt); // ends now; the callable keeps its thread token until it returns
+      if (rec->kind != task_kind::async)
+        abandon(self, rt); // ends now; its thread or worker keeps its own token until it is done
       self->send_exit(rt.actor, reason);
     }
   }
@@ -234,9 +238,14 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
   } else {
     settle_abandoned(self, rt);
   }
-  if (!outcome.exited) {
+  st.table.annotate(key, outcome.stage, outcome.worker_pid);
+  auto rec = st.table.find(key);
+  bool live = rec != nullptr && !rec->terminal();
+  if (outcome.stopped && !live) {
+    // Confirms the stop the manager asked for: nothing late about it.
+  } else if (!outcome.exited) {
     finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
-  } else if (auto rec = st.table.find(key); rec != nullptr && !rec->terminal()) {
+  } else if (live) {
     finish_task(self, key, task_state::failed, {}, std::move(outcome.error));
   }
   check_shutdown(self);

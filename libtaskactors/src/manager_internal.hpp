@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
@@ -29,6 +31,9 @@ using returned_atom = caf::atom_constant<caf::atom("callret")>;
 /// A thread task's callable returned after its actor was gone (pool thread -> manager).
 using orphan_done_atom = caf::atom_constant<caf::atom("orphandone")>;
 
+/// The worker pool tells the manager which jobs its workers offer.
+using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
+
 /// A task actor's one and only report to its manager, sent when its code finished or, failing
 /// that, when the actor stopped.
 struct task_outcome {
@@ -41,6 +46,11 @@ struct task_outcome {
   /// True when the actor stopped while its thread task's callable still runs: the callable's
   /// end is reported later, straight from the pool (`orphan_done_atom`).
   bool callable_running = false;
+  /// True when this confirms a stop the manager asked for (cancel, timeout): not a late result.
+  bool stopped = false;
+  /// For a process task: the signal that ended its worker, and the worker's pid.
+  stop_stage stage = stop_stage::none;
+  int32_t worker_pid = 0;
 };
 
 /// What a task actor may send its manager.
@@ -52,6 +62,7 @@ using manager_internal_actor =
     manager_actor::extend<caf::reacts_to<granted_atom, uint64_t>,
                           caf::reacts_to<done_atom, uint64_t, task_outcome>,
                           caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
+                          caf::reacts_to<jobs_atom, std::vector<std::string>>,
                           caf::replies_to<tick_atom, uint64_t>::with<void>>;
 
 /// Where a thread task's callable reports when its actor is gone.

@@ -23,10 +23,13 @@ void cancel_live(manager_pointer self, task_state terminal, const caf::error& re
       ++self->state.report.cancelled;
 }
 
-void stop_limiters(manager_pointer self, const caf::error& reason) {
+// Stops the manager's own actors: limiters and worker pool (which kills any worker left).
+void stop_helpers(manager_pointer self, const caf::error& reason) {
   for (auto& lim : self->state.limiters)
     if (lim)
       self->send_exit(lim, reason);
+  if (self->state.workers)
+    self->send_exit(self->state.workers, reason);
 }
 
 void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
@@ -47,15 +50,36 @@ void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
   st.log->info("manager stopped: {} tasks finished, {} cancelled by shutdown, {} tokens not "
                "returned",
                st.report.metrics.finished(), st.report.cancelled, st.report.leaked_tokens());
-  stop_limiters(self, caf::exit_reason::user_shutdown);
+  stop_helpers(self, caf::exit_reason::user_shutdown);
   self->quit();
 }
 
-// Every task ended and every task actor is gone: wait until each limiter has every token back,
-// then report and stop.
+void finalize_limiters(manager_pointer self);
+
+// Every task ended and every task actor is gone: stop the worker processes, then wait until each
+// limiter has every token back, then report and stop.
 void finalize(manager_pointer self) {
   auto& st = self->state;
   st.finalizing = true;
+  if (!st.workers) {
+    finalize_limiters(self);
+    return;
+  }
+  auto now = self->clock().now();
+  auto grace = caf::timespan{std::chrono::milliseconds{100}};
+  auto wait =
+      st.stop_deadline > now ? std::max(caf::timespan{st.stop_deadline - now}, grace) : grace;
+  self->request(st.workers, wait + st.cfg.workers.kill_grace, shutdown_atom::value)
+      .then(
+          [self](process_metrics& m) {
+            self->state.report.metrics.processes = m;
+            finalize_limiters(self);
+          },
+          [self](caf::error&) { finalize_limiters(self); });
+}
+
+void finalize_limiters(manager_pointer self) {
+  auto& st = self->state;
   auto now = self->clock().now();
   auto grace = caf::timespan{std::chrono::milliseconds{100}};
   auto wait =
@@ -160,7 +184,7 @@ void abort_all(manager_pointer self, const caf::error& reason) {
   for (auto& rt : st.runtimes)
     if (rt.actor)
       self->send_exit(rt.actor, caf::exit_reason::kill);
-  stop_limiters(self, reason);
+  stop_helpers(self, reason);
   for (auto& rp : st.shutdown_promises)
     rp.deliver(reason);
   st.shutdown_promises.clear();
@@ -184,7 +208,16 @@ caf::result<manager_metrics> collect_metrics(manager_pointer self) {
   manager_metrics initial;
   fill_metrics(self, initial);
   initial.limiters.resize(quota_count);
-  auto fan = make_fan_in(rp, std::move(initial), quota_count, stopped_error());
+  auto& workers = self->state.workers;
+  auto fan = make_fan_in(rp, std::move(initial), quota_count + (workers ? 1 : 0), stopped_error());
+  if (workers)
+    self->request(workers, caf::infinite, stats_atom::value)
+        .then(
+            [fan](process_metrics& m) {
+              fan->result().processes = m;
+              fan->arrive();
+            },
+            [fan](caf::error& err) { fan->fail(std::move(err)); });
   for (std::size_t i = 0; i < quota_count; ++i)
     self->request(self->state.limiters[i], caf::infinite, stats_atom::value)
         .then(

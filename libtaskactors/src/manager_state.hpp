@@ -18,6 +18,7 @@
 #include "taskactors/limiter_actor.hpp"
 #include "taskactors/manager_actor.hpp"
 #include "thread_pool.hpp"
+#include "worker_pool.hpp"
 
 namespace taskactors::detail {
 
@@ -64,6 +65,10 @@ struct manager_state {
   std::size_t abandoned = 0;
   /// The OS threads of thread tasks.
   std::shared_ptr<thread_pool> pool;
+  /// The worker processes of process tasks (null when no worker executable is configured).
+  worker_pool_actor workers;
+  /// The jobs the workers offer (empty until the first handshake).
+  std::vector<std::string> offered_jobs;
   /// Live children of running tasks, by parent.
   std::unordered_map<task_key, std::vector<task_key>> children;
   /// Requests waiting for a task to end.
@@ -130,6 +135,11 @@ void on_shutdown_deadline(manager_pointer self);
 
 /// Stops everything at once (a limiter died or the manager was told to exit).
 void abort_all(manager_pointer self, const caf::error& reason);
+
+/// Spawns a manager whose worker pool builds its launcher with `factory` (tests pass a fake
+/// one; an empty factory means the real launcher).
+caf::expected<manager_actor> spawn_manager_with(caf::actor_system& sys, manager_config cfg,
+                                                launcher_factory factory);
 
 /// Fills the table's counters into `out`.
 void fill_metrics(manager_pointer self, manager_metrics& out);

@@ -177,6 +177,15 @@ transition task_table::finish(task_key key, task_state terminal, time_point now,
   return transition::applied;
 }
 
+void task_table::annotate(task_key key, stop_stage stage, int32_t worker_pid) {
+  if (auto rec = find_mutable(key)) {
+    if (stage != stop_stage::none)
+      rec->stage = stage;
+    if (worker_pid != 0)
+      rec->worker_pid = worker_pid;
+  }
+}
+
 task_info task_table::info(task_key key) const {
   auto& rec = records_[slot_of(key)];
   task_info result;
@@ -189,6 +198,8 @@ task_info task_table::info(task_key key) const {
   result.deadline = rec.armed;
   result.value = rec.value;
   result.error = rec.error;
+  result.stage = rec.stage;
+  result.worker_pid = rec.worker_pid;
   return result;
 }
 
@@ -293,6 +304,8 @@ void task_table::drop(task_key key) {
   rec.id = task_id{};
   rec.value = task_value{};
   rec.error = caf::error{};
+  rec.stage = stop_stage::none;
+  rec.worker_pid = 0;
   rec.generation = ((key >> 32) + 1) & generation_mask;
   if (rec.generation == 0)
     rec.generation = 1;

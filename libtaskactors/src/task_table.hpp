@@ -69,6 +69,8 @@ struct task_record {
   time_point armed = time_point::max();
   task_value value;
   caf::error error;
+  stop_stage stage = stop_stage::none;
+  int32_t worker_pid = 0;
 
   bool terminal() const noexcept { return is_terminal(state); }
 };
@@ -92,6 +94,10 @@ public:
   /// is counted as late (result, cancel or timeout by `terminal`) and changes nothing.
   transition finish(task_key key, task_state terminal, time_point now, task_value value = {},
                     caf::error error = {});
+
+  /// Records how a process task's worker ended; applies to terminal records too (it is a detail
+  /// of the end, not a state change).
+  void annotate(task_key key, stop_stage stage, int32_t worker_pid);
 
   const task_record* find(task_key key) const noexcept;
 

@@ -73,17 +73,24 @@ inline int threads_in_process() {
   return result;
 }
 
-/// Waits until the process has at most `n` threads: a thread that was joined or detached may
-/// take a moment to disappear from /proc. Polls /proc (there is no event to wait on) until
-/// `timeout` passes; returns whether it got there.
-inline bool threads_settle_at(int n, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+/// For state that offers no event to wait on (/proc, another process, a log written by another
+/// thread): checks `done()` every millisecond until it holds or `timeout` passes, and returns
+/// whether it held.
+template <class Predicate>
+bool poll_until(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (threads_in_process() > n) {
+  while (!done()) {
     if (std::chrono::steady_clock::now() >= deadline)
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
   return true;
+}
+
+/// Waits until the process has at most `n` threads: a thread that was joined or detached may
+/// take a moment to disappear from /proc.
+inline bool threads_settle_at(int n, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  return poll_until([n] { return threads_in_process() <= n; }, timeout);
 }
 
 } // namespace taskactors::test

@@ -35,4 +35,21 @@ void run_in_thread(async_context& ctx, F&& fn, Callback on_result, submit_option
           [callback](caf::error& err) { (*callback)(caf::expected<result_type>{std::move(err)}); });
 }
 
+/// From inside an async task: runs a worker job (see `call`) as a process task without blocking
+/// the task's actor, and calls `on_result(caf::expected<R>)` on that actor when it is done. Like
+/// `run_in_thread`, the call is a child of the calling task: it shares the caller's global token,
+/// takes a process token, and is cancelled if the caller ends first.
+template <class R, class Callback>
+void run_in_process(async_context& ctx, typed_call<R> call, Callback on_result,
+                    submit_options options = {}) {
+  options.parent = ctx.id();
+  auto callback = std::make_shared<Callback>(std::move(on_result));
+  auto mgr = caf::actor_cast<manager_actor>(ctx.manager());
+  ctx.self()
+      ->request(mgr, caf::infinite, run_atom::value,
+                process_task(std::move(call), std::move(options)))
+      .then([callback](task_info& info) { (*callback)(result_of<R>(info)); },
+            [callback](caf::error& err) { (*callback)(caf::expected<R>{std::move(err)}); });
+}
+
 } // namespace taskactors

@@ -44,6 +44,20 @@ enum class errc : uint8_t {
   wait_timeout,
   /// A configuration value is invalid; the context names the key, the value and its source.
   invalid_config,
+  /// A worker process broke the wire protocol; it was killed.
+  protocol_error,
+  /// The worker process running the job died (the context has its pid and exit code or signal).
+  worker_crashed,
+  /// Worker processes failed too often; the pool waits before it starts new ones.
+  pool_unavailable,
+  /// The worker process used more memory than allowed and was killed.
+  memory_limit,
+  /// No worker offers a job of that name.
+  unknown_job,
+  /// The job's arguments do not match its parameters.
+  bad_args,
+  /// The job's result does not decode as the requested type.
+  bad_result,
 };
 
 /// Returns the name of `x`, e.g. `"queue_full"`.

@@ -11,6 +11,7 @@
 #include "taskactors/export.hpp"
 #include "taskactors/log.hpp"
 #include "taskactors/task_info.hpp"
+#include "taskactors/worker_config.hpp"
 
 namespace taskactors {
 
@@ -58,6 +59,8 @@ struct manager_config {
   std::size_t scheduler_max_throughput = 300;
   /// `scheduler.policy`: `sharing` (one queue, the default) or `stealing` (work stealing).
   std::string scheduler_policy = "sharing";
+  /// The worker processes of process tasks (`workers.*`).
+  worker_config workers;
   /// Where the library logs (nullptr: warnings and errors to stderr).
   std::shared_ptr<log_sink> log;
 

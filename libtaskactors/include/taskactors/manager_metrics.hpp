@@ -33,6 +33,32 @@ typename Inspector::result_type inspect(Inspector& f, thread_metrics& x) {
   return f(caf::meta::type_name("thread_metrics"), x.alive, x.busy, x.created, x.abandoned);
 }
 
+/// The worker processes of process tasks.
+struct process_metrics {
+  /// Worker processes alive (starting, ready, busy or being stopped).
+  std::size_t workers = 0;
+  std::size_t idle = 0;
+  std::size_t busy = 0;
+  /// Jobs waiting for a worker.
+  std::size_t queued = 0;
+  /// Workers started since the manager started.
+  std::size_t started = 0;
+  /// Workers that died unexpectedly (crash, protocol error, failed start).
+  std::size_t crashed = 0;
+  /// Workers replaced after `max_jobs_per_worker` jobs or for their memory.
+  std::size_t recycled = 0;
+  /// Workers killed (cancel or timeout past the grace period, memory, protocol).
+  std::size_t killed = 0;
+  /// Restarts are paused after too many failures.
+  bool backing_off = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, process_metrics& x) {
+  return f(caf::meta::type_name("process_metrics"), x.workers, x.idle, x.busy, x.queued, x.started,
+           x.crashed, x.recycled, x.killed, x.backing_off);
+}
+
 /// A snapshot of the manager's counters and its limiters' statistics.
 struct manager_metrics {
   /// Tasks per kind and state: gauges for `pending` and `running`, totals since start for the
@@ -54,6 +80,8 @@ struct manager_metrics {
   std::vector<limiter_stats> limiters;
   /// The thread pool of thread tasks.
   thread_metrics threads;
+  /// The worker processes of process tasks (all zero when none are configured).
+  process_metrics processes;
 
   std::size_t count(task_kind kind, task_state state) const noexcept {
     return by_kind_state[static_cast<std::size_t>(kind)][static_cast<std::size_t>(state)];
@@ -79,7 +107,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, manager_metrics& x) {
   return f(caf::meta::type_name("manager_metrics"), x.by_kind_state, x.submitted, x.rejected,
            x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.limiters,
-           x.threads);
+           x.threads, x.processes);
 }
 
 /// How `shutdown` treats what is still pending or running.

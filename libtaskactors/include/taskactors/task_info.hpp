@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/error.hpp>
@@ -25,6 +27,20 @@ using time_point = clock_type::time_point;
 /// Marks "no timeout" where a timeout is expected.
 inline constexpr caf::timespan no_timeout = caf::timespan::max();
 
+/// For a process task that was cancelled or timed out: the signal that ended its worker.
+enum class stop_stage : uint8_t {
+  /// Not stopped by a signal (or not a process task).
+  none,
+  /// The worker exited after SIGTERM, within the grace period.
+  sigterm,
+  /// The worker needed SIGKILL (it ignored SIGTERM for the whole grace period, or was killed for
+  /// memory or a protocol violation).
+  sigkill,
+};
+
+/// Returns `"none"`, `"sigterm"` or `"sigkill"`.
+TASKACTORS_API std::string_view to_string(stop_stage x) noexcept;
+
 /// A snapshot of one task's record, as returned by status, list and wait.
 struct TASKACTORS_API task_info {
   task_id id;
@@ -43,6 +59,10 @@ struct TASKACTORS_API task_info {
   task_value value;
   /// Why a `failed`, `cancelled` or `timeout` task ended.
   caf::error error;
+  /// For a process task stopped by signal: which one ended its worker.
+  stop_stage stage = stop_stage::none;
+  /// For a process task: the worker process that ran it (0 if none did).
+  int worker_pid = 0;
 
   bool terminal() const noexcept { return is_terminal(state); }
 

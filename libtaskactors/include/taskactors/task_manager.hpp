@@ -94,6 +94,21 @@ public:
     return result_of<thread_result_t<std::decay_t<F>>>(*info);
   }
 
+  /// Runs a job in one of the worker processes and waits for its result:
+  /// `tm.run_in_process(call<uint64_t>("fib", 30), 2s)`. `timeout` is the task's execution
+  /// timeout (unset: the configured default): when it passes, the job's worker is terminated
+  /// (SIGTERM, then SIGKILL after `workers.kill-grace`) and the call returns `errc::timeout`.
+  template <class R>
+  caf::expected<R> run_in_process(typed_call<R> call,
+                                  std::optional<caf::timespan> timeout = std::nullopt) {
+    submit_options options;
+    options.timeout = timeout;
+    auto info = run(process_task(std::move(call), std::move(options)));
+    if (!info)
+      return std::move(info.error());
+    return result_of<R>(*info);
+  }
+
   /// Cancels a task in any state; idempotent. Returns the task's state after the call.
   caf::expected<task_info> cancel(const task_id& id);
 

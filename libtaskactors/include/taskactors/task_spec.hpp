@@ -8,6 +8,7 @@
 
 #include "taskactors/async_context.hpp"
 #include "taskactors/export.hpp"
+#include "taskactors/process_task.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_state.hpp"
 #include "taskactors/thread_task.hpp"
@@ -25,15 +26,15 @@ struct submit_options {
   /// Absolute deadline: the task ends `timeout` when it passes, pending or running, and a task
   /// whose deadline passed while pending never starts.
   std::optional<time_point> deadline{};
-  /// For a thread task started from inside a running task (e.g. an async task calling blocking
-  /// code): that task's id. The child then shares its parent's global token, taking only a
-  /// thread token, so a parent waiting for its child can never hold up the child; and it is
-  /// cancelled when the parent ends.
+  /// For a thread or process task started from inside a running task (e.g. an async task
+  /// calling blocking code): that task's id. The child then shares its parent's global token,
+  /// taking only its own kind's token, so a parent waiting for its child can never hold up the
+  /// child; and it is cancelled when the parent ends.
   task_id parent{};
 };
 
 /// The code of a task; its alternative decides the task's kind.
-using task_body = std::variant<async_body, thread_body>;
+using task_body = std::variant<async_body, thread_body, process_call>;
 
 /// Everything the manager needs to admit and run one task.
 struct task_spec {
@@ -48,6 +49,11 @@ struct task_spec {
 template <class F>
 task_spec async_task(F&& fn, submit_options options = {}) {
   return task_spec{std::move(options), task_body{make_async_body(std::forward<F>(fn))}};
+}
+
+/// Builds the spec of a process task: a job run in one of the manager's worker processes.
+inline task_spec process_task(process_call call, submit_options options = {}) {
+  return task_spec{std::move(options), task_body{std::in_place_index<2>, std::move(call)}};
 }
 
 /// Builds the spec of a thread task from a callable (see `make_thread_body` for the forms).

@@ -11,6 +11,7 @@
 #include "taskactors/manager_actor.hpp"
 #include "taskactors/manager_config.hpp"
 #include "taskactors/manager_metrics.hpp"
+#include "taskactors/process_task.hpp"
 #include "taskactors/task_filter.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_manager.hpp"
@@ -18,3 +19,4 @@
 #include "taskactors/task_state.hpp"
 #include "taskactors/task_value.hpp"
 #include "taskactors/thread_task.hpp"
+#include "taskactors/worker_config.hpp"
