@@ -5,4 +5,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build ca-certificates \
-  libcaf-dev libboost1.81-dev libspdlog-dev libfmt-dev catch2 >/dev/null
+  libcaf-dev libboost1.81-dev libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 pkgconf >/dev/null

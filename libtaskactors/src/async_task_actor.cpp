@@ -4,6 +4,7 @@
 #include <caf/delegated.hpp>
 #include <caf/result.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
 #include "taskactors/errc.hpp"
@@ -27,6 +28,7 @@ caf::behavior async_task_actor::make_behavior() {
     return {};
   return {
       [](timer_atom, timer_id) -> caf::result<void> { return caf::delegated<void>{}; },
+      [](exec_atom, closure& callback) { callback.fn(); },
   };
 }
 
@@ -119,6 +121,13 @@ timer_id async_task_actor::context::after(caf::timespan delay, std::function<voi
 void async_task_actor::context::cancel_timer(timer_id id) noexcept {
   if (owner_->extras_)
     owner_->extras_->timers.erase(id);
+}
+
+std::function<void(std::function<void()>)> async_task_actor::context::dispatcher() const {
+  return [addr = owner_->address()](std::function<void()> fn) {
+    if (auto handle = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send(handle, exec_atom::value, closure{std::move(fn)});
+  };
 }
 
 void async_task_actor::context::on_exit(std::function<void(const caf::error&)> cleanup) {

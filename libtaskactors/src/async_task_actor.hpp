@@ -46,6 +46,8 @@ private:
 
     void on_exit(std::function<void(const caf::error&)> cleanup) override;
 
+    std::function<void(std::function<void()>)> dispatcher() const override;
+
   protected:
     void complete_with(task_value value) override;
 

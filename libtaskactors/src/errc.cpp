@@ -58,7 +58,9 @@ std::string_view to_string(errc x) noexcept {
 }
 
 bool is(const caf::error& err, errc code) noexcept {
-  return err.category() == caf::atom("taskactors") && err.code() == static_cast<uint8_t>(code);
+  // An empty error has no category to read (CAF 0.17 dereferences its null data).
+  return err && err.category() == caf::atom("taskactors") &&
+         err.code() == static_cast<uint8_t>(code);
 }
 
 namespace {

@@ -45,23 +45,6 @@ caf::error check_spec(const task_spec& spec) {
   return {};
 }
 
-// A process task needs workers, and a job they offer (once they told which).
-caf::error check_process_call(manager_pointer self, const task_spec& spec) {
-  auto call = std::get_if<process_call>(&spec.body);
-  if (call == nullptr)
-    return {};
-  auto& st = self->state;
-  if (!st.workers)
-    return caf::make_error(errc::invalid_argument,
-                           "process tasks need a worker executable (workers.executable)");
-  auto& jobs = st.offered_jobs;
-  if (!jobs.empty() && std::find(jobs.begin(), jobs.end(), call->job) == jobs.end())
-    return caf::make_error(errc::unknown_job,
-                           fmt::format("no worker offers job '{}' (they offer: {})", call->job,
-                                       fmt::join(jobs, ", ")));
-  return {};
-}
-
 // The environment of a worker: the allowed variables of ours, and what it needs from us.
 std::vector<std::string> worker_environment(const worker_config& w) {
   std::vector<std::string> env;
@@ -104,19 +87,45 @@ worker_pool_config make_pool_config(const manager_config& cfg, const quota_sizes
   return result;
 }
 
-// The running task a child names as its parent, or an error.
-caf::expected<task_key> parent_of(manager_pointer self, const task_spec& spec) {
-  if (spec.options.parent.empty())
+} // namespace
+
+caf::expected<task_key> running_parent(manager_pointer self, const task_id& parent) {
+  if (parent.empty())
     return invalid_task_key;
-  if (spec.kind() == task_kind::async)
-    return caf::make_error(errc::invalid_argument,
-                           "only thread and process tasks can run as children of a task");
-  auto key = self->state.table.lookup(spec.options.parent);
+  auto key = self->state.table.lookup(parent);
   auto rec = self->state.table.find(key);
   if (rec == nullptr || rec->state != task_state::running)
     return caf::make_error(errc::invalid_argument,
-                           fmt::format("parent task '{}' is not running", spec.options.parent));
+                           fmt::format("parent task '{}' is not running", parent));
   return key;
+}
+
+caf::error check_job(manager_pointer self, const std::string& job) {
+  auto& st = self->state;
+  if (!st.workers)
+    return caf::make_error(errc::invalid_argument,
+                           "process tasks need a worker executable (workers.executable)");
+  auto& jobs = st.offered_jobs;
+  if (!jobs.empty() && std::find(jobs.begin(), jobs.end(), job) == jobs.end())
+    return caf::make_error(errc::unknown_job, fmt::format("no worker offers job '{}' (they offer: "
+                                                          "{})",
+                                                          job, fmt::join(jobs, ", ")));
+  return {};
+}
+
+namespace {
+
+// Records a live child of `parent`; finished children are dropped from time to time, so a
+// parent that starts many children one after another (a gather) keeps a short list.
+void add_child(manager_pointer self, task_key parent, task_key child) {
+  auto& st = self->state;
+  auto& children = st.children[parent];
+  if (children.size() >= 64 && (children.size() & (children.size() - 1)) == 0)
+    std::erase_if(children, [&](task_key k) {
+      auto rec = st.table.find(k);
+      return rec == nullptr || rec->terminal();
+    });
+  children.push_back(child);
 }
 
 caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
@@ -129,11 +138,13 @@ caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
     ++st.rejected;
     return err;
   }
-  if (auto err = check_process_call(self, spec)) {
-    ++st.rejected;
-    return err;
-  }
-  auto parent = parent_of(self, spec);
+  // A process task needs workers, and a job they offer (once they told which).
+  if (auto call = std::get_if<process_call>(&spec.body))
+    if (auto err = check_job(self, call->job)) {
+      ++st.rejected;
+      return err;
+    }
+  auto parent = running_parent(self, spec.options.parent);
   if (!parent) {
     ++st.rejected;
     return std::move(parent.error());
@@ -153,7 +164,7 @@ caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
   rt.body = std::move(spec.body);
   if (*parent != invalid_task_key) {
     rt.inherits_global = true;
-    st.children[*parent].push_back(*key);
+    add_child(self, *parent, *key);
   }
   auto rec = st.table.find(*key);
   task_id id = rec->id;
@@ -219,6 +230,11 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
       }
     abort_all(self, msg.reason);
   });
+  // The manager monitors its gathers, and nothing else.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& gathers = self->state.gathers;
+    std::erase_if(gathers, [&](auto& kv) { return kv.second.actor.address() == msg.source; });
+  });
   return {
       [self](submit_atom, task_spec& spec) -> caf::result<task_id> { return submit(self, spec); },
       [self](run_atom, task_spec& spec) -> caf::result<task_info> {
@@ -279,6 +295,33 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
         self->state.offered_jobs = std::move(jobs);
       },
       [](tick_atom, uint64_t) -> caf::result<void> { return caf::delegated<void>{}; },
+      [self](gather_atom, gather_spec& spec) { return start_gather(self, spec); },
+      [self](cancel_atom, gather_atom, const task_id& id) -> caf::result<gather_stats> {
+        auto unknown_gather = [](const task_id& gid) {
+          return caf::make_error(errc::unknown_task,
+                                 fmt::format("no running gather has id '{}'", gid));
+        };
+        auto i = self->state.gathers.find(id);
+        if (i == self->state.gathers.end())
+          return unknown_gather(id);
+        // A gather that just answered its caller may be gone before its monitor tells us.
+        auto rp = self->make_response_promise<gather_stats>();
+        self->request(i->second.actor, caf::infinite, cancel_atom::value)
+            .then(
+                [rp](gather_stats& stats) mutable { rp.deliver(std::move(stats)); },
+                [rp, id, unknown_gather](caf::error&) mutable { rp.deliver(unknown_gather(id)); });
+        return rp;
+      },
+      [self](gather_done_atom, const task_id& id) {
+        auto& gathers = self->state.gathers;
+        if (auto i = gathers.find(id);
+            i != gathers.end() && i->second.actor.address() == self->current_sender())
+          gathers.erase(i);
+      },
+      [self](ack_atom, const task_id& id, uint64_t n) {
+        if (auto i = self->state.gathers.find(id); i != self->state.gathers.end())
+          self->send(i->second.actor, ack_atom::value, n);
+      },
   };
 }
 

@@ -143,13 +143,14 @@ const std::vector<quota>& acquisition_order(task_kind kind, bool inherits_global
   static const std::vector<quota> process_order{quota::process, quota::global};
   static const std::vector<quota> thread_child{quota::thread};
   static const std::vector<quota> process_child{quota::process};
+  static const std::vector<quota> async_child{};
   switch (kind) {
   case task_kind::thread:
     return inherits_global ? thread_child : thread_order;
   case task_kind::process:
     return inherits_global ? process_child : process_order;
   default:
-    return async_order;
+    return inherits_global ? async_child : async_order;
   }
 }
 
@@ -164,7 +165,11 @@ task_runtime& runtime_of(manager_pointer self, task_key key) {
 void request_tokens(manager_pointer self, task_key key) {
   auto rec = self->state.table.find(key);
   auto& rt = runtime_of(self, key);
-  ask_token(self, key, acquisition_order(rec->kind, rt.inherits_global).front());
+  auto& order = acquisition_order(rec->kind, rt.inherits_global);
+  if (order.empty())
+    start_task(self, key); // An async child runs on its parent's global token.
+  else
+    ask_token(self, key, order.front());
 }
 
 void on_granted(manager_pointer self, uint64_t ticket) {
@@ -263,6 +268,8 @@ void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome) {
 
 void stop_children(manager_pointer self, task_key parent) {
   auto& st = self->state;
+  if (!st.gathers.empty())
+    cancel_gathers(self, parent);
   auto i = st.children.find(parent);
   if (i == st.children.end())
     return;

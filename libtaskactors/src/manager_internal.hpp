@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,18 @@
 #include "taskactors/task_value.hpp"
 
 namespace taskactors::detail {
+
+/// Runs a callback on an async task's actor (`async_context::dispatcher`).
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+
+/// A gather tells its manager it ended, just before it answers its caller: once the caller
+/// has the answer, the gather's id is free and the gather no longer listed.
+using gather_done_atom = caf::atom_constant<caf::atom("gatherdone")>;
+
+/// A callback to run on an actor.
+struct closure {
+  std::function<void()> fn;
+};
 
 /// A task actor reports its result.
 using done_atom = caf::atom_constant<caf::atom("taskdone")>;
@@ -58,12 +71,11 @@ using task_parent_actor = caf::typed_actor<caf::reacts_to<done_atom, uint64_t, t
 
 /// The manager's full interface: the public one plus the messages of its limiters, its task
 /// actors and its own timer.
-using manager_internal_actor =
-    manager_actor::extend<caf::reacts_to<granted_atom, uint64_t>,
-                          caf::reacts_to<done_atom, uint64_t, task_outcome>,
-                          caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
-                          caf::reacts_to<jobs_atom, std::vector<std::string>>,
-                          caf::replies_to<tick_atom, uint64_t>::with<void>>;
+using manager_internal_actor = manager_actor::extend<
+    caf::reacts_to<granted_atom, uint64_t>, caf::reacts_to<done_atom, uint64_t, task_outcome>,
+    caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
+    caf::reacts_to<jobs_atom, std::vector<std::string>>, caf::reacts_to<gather_done_atom, task_id>,
+    caf::replies_to<tick_atom, uint64_t>::with<void>>;
 
 /// Where a thread task's callable reports when its actor is gone.
 using orphan_sink_actor =
@@ -72,3 +84,4 @@ using orphan_sink_actor =
 } // namespace taskactors::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(taskactors::detail::task_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(taskactors::detail::closure)

@@ -61,6 +61,8 @@ void finalize_limiters(manager_pointer self);
 void finalize(manager_pointer self) {
   auto& st = self->state;
   st.finalizing = true;
+  // Gathers still waiting out a jitter would only be refused from now on.
+  cancel_gathers(self);
   if (!st.workers) {
     finalize_limiters(self);
     return;
@@ -134,9 +136,11 @@ caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode 
                          : now + deadline;
   st.log->info("manager shutting down ({}), {} tasks pending or running", to_string(mode),
                st.table.in_flight());
-  if (mode == shutdown_mode::cancel)
+  if (mode == shutdown_mode::cancel) {
+    cancel_gathers(self);
     cancel_live(self, task_state::cancelled,
                 caf::make_error(errc::cancelled, "cancelled by shutdown"));
+  }
   check_shutdown(self);
   rearm(self);
   return rp;
@@ -209,7 +213,17 @@ caf::result<manager_metrics> collect_metrics(manager_pointer self) {
   fill_metrics(self, initial);
   initial.limiters.resize(quota_count);
   auto& workers = self->state.workers;
-  auto fan = make_fan_in(rp, std::move(initial), quota_count + (workers ? 1 : 0), stopped_error());
+  auto& gathers = self->state.gathers;
+  auto fan = make_fan_in(rp, std::move(initial), quota_count + (workers ? 1 : 0) + gathers.size(),
+                         stopped_error());
+  for (auto& [id, entry] : gathers)
+    self->request(entry.actor, caf::infinite, stats_atom::value)
+        .then(
+            [fan](gather_stats& stats) {
+              fan->result().gathers.push_back(std::move(stats));
+              fan->arrive();
+            },
+            [fan](caf::error&) { fan->arrive(); }); // It ended meanwhile.
   if (workers)
     self->request(workers, caf::infinite, stats_atom::value)
         .then(

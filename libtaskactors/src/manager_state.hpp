@@ -12,6 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "gather_actor.hpp"
 #include "logger.hpp"
 #include "manager_internal.hpp"
 #include "task_table.hpp"
@@ -47,6 +48,13 @@ struct task_runtime {
   bool orphaned = false;
 };
 
+/// A running gather.
+struct gather_entry {
+  gather_actor actor;
+  /// The task it was started from (`invalid_task_key` if none): it is cancelled when that ends.
+  task_key parent = invalid_task_key;
+};
+
 enum class manager_phase : uint8_t { running, shutting_down };
 
 struct manager_state {
@@ -71,6 +79,9 @@ struct manager_state {
   std::vector<std::string> offered_jobs;
   /// Live children of running tasks, by parent.
   std::unordered_map<task_key, std::vector<task_key>> children;
+  /// Running gathers, by id.
+  std::unordered_map<task_id, gather_entry> gathers;
+  uint64_t gathers_started = 0;
   /// Requests waiting for a task to end.
   std::unordered_map<task_key, std::vector<caf::typed_response_promise<task_info>>> waiters;
   std::size_t rejected = 0;
@@ -118,7 +129,19 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome);
 /// A thread task's callable returned after its actor was gone.
 void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome);
 
-/// Cancels the live children of a task that ended.
+/// The key of the running task `parent` names (`invalid_task_key` for none), or an error.
+caf::expected<task_key> running_parent(manager_pointer self, const task_id& parent);
+
+/// Whether process tasks can run `job`: workers are configured and (once they told) offer it.
+caf::error check_job(manager_pointer self, const std::string& job);
+
+/// Admits and starts a gather; its actor answers the request at the end.
+caf::result<gather_result> start_gather(manager_pointer self, gather_spec& spec);
+
+/// Cancels every running gather (with `parent` as their parent task, if given).
+void cancel_gathers(manager_pointer self, task_key parent = invalid_task_key);
+
+/// Cancels the live children of a task that ended, and the gathers it started.
 void stop_children(manager_pointer self, task_key parent);
 
 /// Ends every task whose deadline passed and handles the shutdown deadline.

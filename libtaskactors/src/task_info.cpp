@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "taskactors/errc.hpp"
+#include "taskactors/gather.hpp"
 
 namespace taskactors {
 
@@ -39,6 +40,15 @@ std::string to_string(const task_info& x) {
     result += fmt::format(" error={}", render(x.error));
   if (x.stage != stop_stage::none)
     result += fmt::format(" stage={}", to_string(x.stage));
+  return result;
+}
+
+std::string to_string(const gather_outcome& x) {
+  auto result = fmt::format("#{} {}", x.index, to_string(x.state));
+  if (x.value)
+    result += fmt::format(" value={}", x.value.to_string());
+  if (x.error)
+    result += fmt::format(" error={}", render(x.error));
   return result;
 }
 

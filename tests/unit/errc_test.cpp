@@ -46,3 +46,9 @@ TEST_CASE("names: states, kinds and quotas round-trip through their names", "[un
   CHECK(is_terminal(task_state::timeout));
   CHECK_FALSE(is_terminal(task_state::running));
 }
+
+TEST_CASE("errors: an empty error is no error code", "[unit]") {
+  CHECK_FALSE(is(caf::error{}, errc::timeout));
+  CHECK(is(caf::make_error(errc::timeout, "late"), errc::timeout));
+  CHECK_FALSE(is(caf::make_error(errc::timeout, "late"), errc::cancelled));
+}

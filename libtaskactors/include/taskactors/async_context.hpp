@@ -81,6 +81,11 @@ public:
   /// empty after a normal completion and says why otherwise (e.g. `errc::cancelled`).
   virtual void on_exit(std::function<void(const caf::error& reason)> cleanup) = 0;
 
+  /// Returns a function that any thread or actor may call to run a callback on this task's
+  /// actor, in call order, like its other callbacks. Callbacks sent after the task ended are
+  /// dropped; the function does not keep the task alive.
+  virtual std::function<void(std::function<void()>)> dispatcher() const = 0;
+
 protected:
   async_context() = default;
   ~async_context() = default;

@@ -16,6 +16,8 @@ using wait_atom = caf::atom_constant<caf::atom("wait")>;
 using metrics_atom = caf::atom_constant<caf::atom("metrics")>;
 using resize_atom = caf::atom_constant<caf::atom("resize")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using gather_atom = caf::atom_constant<caf::atom("gather")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
 
 // Limiter.
 using acquire_atom = caf::atom_constant<caf::atom("acquire")>;

@@ -13,6 +13,7 @@
 
 #include "taskactors/atoms.hpp"
 #include "taskactors/export.hpp"
+#include "taskactors/gather.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/manager_config.hpp"
 #include "taskactors/manager_metrics.hpp"
@@ -36,6 +37,10 @@ namespace taskactors {
 /// - `(metrics)` -> counters and limiter statistics.
 /// - `(resize, quota, capacity)` -> the limiter's statistics after the change.
 /// - `(shutdown, mode, deadline)` -> report; the manager stops after replying.
+/// - `(gather, spec)` -> result: runs a gather (see `make_gather`) and answers at its end
+///   (`invalid_argument`, `unknown_job`, `duplicate_id`, `shutting_down` before anything starts).
+/// - `(cancel, gather, id)` -> stats: cancels a running gather.
+/// - `(ack, id, n)`: the consumer of an `as_completed` gather with a window took `n` outcomes.
 using manager_actor = caf::typed_actor<
     caf::replies_to<submit_atom, task_spec>::with<task_id>,
     caf::replies_to<run_atom, task_spec>::with<task_info>,
@@ -45,7 +50,10 @@ using manager_actor = caf::typed_actor<
     caf::replies_to<wait_atom, task_id>::with<task_info>,
     caf::replies_to<metrics_atom>::with<manager_metrics>,
     caf::replies_to<resize_atom, quota, std::size_t>::with<limiter_stats>,
-    caf::replies_to<shutdown_atom, shutdown_mode, caf::timespan>::with<shutdown_report>>;
+    caf::replies_to<shutdown_atom, shutdown_mode, caf::timespan>::with<shutdown_report>,
+    caf::replies_to<gather_atom, gather_spec>::with<gather_result>,
+    caf::replies_to<cancel_atom, gather_atom, task_id>::with<gather_stats>,
+    caf::reacts_to<ack_atom, task_id, uint64_t>>;
 
 /// Spawns a manager (and its limiters) in `sys`. Fails with `errc::invalid_config` if `cfg`
 /// does not validate. The caller ends it with a `shutdown` request.

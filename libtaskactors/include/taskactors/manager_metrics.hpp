@@ -9,6 +9,7 @@
 #include <caf/meta/type_name.hpp>
 
 #include "taskactors/export.hpp"
+#include "taskactors/gather_stats.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/task_info.hpp"
 #include "taskactors/task_state.hpp"
@@ -82,6 +83,8 @@ struct manager_metrics {
   thread_metrics threads;
   /// The worker processes of process tasks (all zero when none are configured).
   process_metrics processes;
+  /// The gathers running now.
+  std::vector<gather_stats> gathers;
 
   std::size_t count(task_kind kind, task_state state) const noexcept {
     return by_kind_state[static_cast<std::size_t>(kind)][static_cast<std::size_t>(state)];
@@ -107,7 +110,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, manager_metrics& x) {
   return f(caf::meta::type_name("manager_metrics"), x.by_kind_state, x.submitted, x.rejected,
            x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.limiters,
-           x.threads, x.processes);
+           x.threads, x.processes, x.gathers);
 }
 
 /// How `shutdown` treats what is still pending or running.

@@ -16,6 +16,7 @@
 
 #include "taskactors/async_context.hpp"
 #include "taskactors/export.hpp"
+#include "taskactors/gather.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/manager_actor.hpp"
 #include "taskactors/manager_config.hpp"
@@ -36,6 +37,42 @@ public:
 
 private:
   caf::error error_;
+};
+
+/// The outcomes of an `as_completed` gather, pulled one at a time in completion order. The
+/// gather draws no input while `buffer` outcomes wait here unread, so a slow reader slows the
+/// gather instead of piling up outcomes. Destroying the stream cancels a gather still running.
+/// One reader at a time.
+class TASKACTORS_API outcome_stream {
+public:
+  outcome_stream(outcome_stream&&) noexcept;
+  outcome_stream& operator=(outcome_stream&&) noexcept;
+  ~outcome_stream();
+
+  /// The gather's id.
+  const task_id& id() const noexcept;
+
+  /// Waits up to `wait_limit` for the next outcome. Returns it, `std::nullopt` once every
+  /// outcome was read (the gather ended; see `result`), or `errc::wait_timeout` if none came in
+  /// time (the gather goes on).
+  caf::expected<std::optional<gather_outcome>> next(caf::timespan wait_limit = no_timeout);
+
+  /// Cancels the gather: what runs is cancelled, and the outcomes still come.
+  caf::expected<gather_stats> cancel();
+
+  /// The gather's end (its counters and stop reason; no outcomes: they were streamed), once
+  /// `next` returned `std::nullopt`; `errc::invalid_argument` before.
+  caf::expected<gather_result> result() const;
+
+  struct channel;
+
+private:
+  friend class task_manager;
+
+  outcome_stream(std::shared_ptr<channel> ch, manager_actor mgr) noexcept;
+
+  std::shared_ptr<channel> ch_;
+  manager_actor mgr_;
 };
 
 /// The task runtime for non-actor code: an RAII handle on a manager actor.
@@ -108,6 +145,27 @@ public:
       return std::move(info.error());
     return result_of<R>(*info);
   }
+
+  /// Runs a gather (see `make_gather`) and waits for its end: one outcome per input, in input
+  /// order. `wait_limit` bounds how long the caller waits: when it passes, the call returns
+  /// `errc::wait_timeout` and the gather is cancelled, since nobody is left to read it.
+  caf::expected<gather_result> gather(gather_spec spec, caf::timespan wait_limit = no_timeout);
+
+  /// Shorthand for `gather(make_gather(fn, inputs, options), wait_limit)`.
+  template <class F, class Inputs>
+  caf::expected<gather_result> gather(F fn, Inputs&& inputs, gather_options options = {},
+                                      caf::timespan wait_limit = no_timeout) {
+    return gather(make_gather(std::move(fn), std::forward<Inputs>(inputs), std::move(options)),
+                  wait_limit);
+  }
+
+  /// Starts a gather whose outcomes are read in completion order from the returned stream, at
+  /// most `buffer` of them waiting unread. Fails as `gather` does if the gather is not admitted.
+  caf::expected<outcome_stream> as_completed(gather_spec spec, std::size_t buffer = 64);
+
+  /// Cancels a running gather: what runs is cancelled, inputs not started end `cancelled`, and
+  /// its caller gets every outcome. Returns its counters at the time of the call.
+  caf::expected<gather_stats> cancel_gather(const task_id& id);
 
   /// Cancels a task in any state; idempotent. Returns the task's state after the call.
   caf::expected<task_info> cancel(const task_id& id);

@@ -26,10 +26,10 @@ struct submit_options {
   /// Absolute deadline: the task ends `timeout` when it passes, pending or running, and a task
   /// whose deadline passed while pending never starts.
   std::optional<time_point> deadline{};
-  /// For a thread or process task started from inside a running task (e.g. an async task
-  /// calling blocking code): that task's id. The child then shares its parent's global token,
-  /// taking only its own kind's token, so a parent waiting for its child can never hold up the
-  /// child; and it is cancelled when the parent ends.
+  /// For a task started from inside a running task (e.g. an async task calling blocking code,
+  /// or the tasks of its gather): that task's id. The child then shares its parent's global
+  /// token, taking only its own kind's token (none for an async child), so a parent waiting for
+  /// its child can never hold up the child; and it is cancelled when the parent ends.
   task_id parent{};
 };
 

@@ -4,7 +4,9 @@
 
 #include "taskactors/async_calls.hpp"
 #include "taskactors/async_context.hpp"
+#include "taskactors/config_loader.hpp"
 #include "taskactors/errc.hpp"
+#include "taskactors/gather.hpp"
 #include "taskactors/limiter_actor.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/log.hpp"
