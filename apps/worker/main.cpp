@@ -20,20 +20,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "cpu_job.hpp"
 #include "taskactors/worker.hpp"
 
 namespace {
 
-// A CPU-bound loop: `iterations` rounds of integer mixing. About 4 ns per round here.
 uint64_t cpu(uint64_t iterations) {
-  uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (uint64_t i = 0; i < iterations; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x += i;
-  }
-  return x;
+  return taskactors::apps::cpu_job(iterations);
 }
 
 // Scores a text like a toy relevance model: CPU work proportional to its length.

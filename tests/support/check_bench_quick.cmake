@@ -1,0 +1,29 @@
+# Runs `taskactors-bench --quick --json` and fails unless every workload printed its keys.
+#   cmake -D BENCH=path/to/taskactors-bench -P check_bench_quick.cmake
+execute_process(COMMAND "${BENCH}" --quick --json RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "taskactors-bench --quick failed (${rc}):\n${out}\n${err}")
+endif()
+set(expect
+  "spawn:seconds,tasks_per_s" "hold:create_s,kb_per_task" "gather-io:seconds,ideal_s,efficiency"
+  "cancel:p50_us,p99_us" "timeout:p50_ms,p99_ms" "cpu:seconds,speedup,efficiency,cores"
+  "proc-rt:p50_us,p99_us" "thread-rt:p50_us,p99_us,per_s" "scale:us_per_task,kb_per_task"
+  "models:create_s,rss_mb")
+foreach(item IN LISTS expect)
+  string(REPLACE ":" ";" parts "${item}")
+  list(GET parts 0 workload)
+  list(GET parts 1 keys)
+  string(REPLACE "," ";" keys "${keys}")
+  string(REGEX MATCH "\\{\"workload\": \"${workload}\", \"system\": \"taskactors\"[^\n]*" line "${out}")
+  if(line STREQUAL "")
+    message(FATAL_ERROR "no taskactors result for workload '${workload}':\n${out}\n${err}")
+  endif()
+  foreach(key IN LISTS keys)
+    string(FIND "${line}" "\"${key}\": " found)
+    if(found EQUAL -1)
+      message(FATAL_ERROR "workload '${workload}' printed no '${key}': ${line}")
+    endif()
+  endforeach()
+endforeach()
+message(STATUS "every workload ran and printed its keys")
