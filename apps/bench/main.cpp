@@ -132,18 +132,20 @@ void pipeline(caf::actor_system& sys, std::size_t n, std::size_t window, Send se
   auto driver = [&](caf::event_based_actor* self, std::size_t total) {
     auto sent = std::make_shared<std::size_t>(0);
     auto done = std::make_shared<std::size_t>(0);
+    // The pending requests own the continuation; it refers to itself weakly (no cycle, no leak).
     auto next = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> weak = next;
     *next = [=, &finished, &send] {
       if (++*done == total) {
         finished.set_value();
         self->quit();
         return;
       }
-      if (*sent < total)
-        send(self, (*sent)++, *next);
+      if (auto again = weak.lock(); again && *sent < total)
+        send(self, (*sent)++, [again] { (*again)(); });
     };
     for (std::size_t i = 0; i < std::min(window, total); ++i)
-      send(self, (*sent)++, *next);
+      send(self, (*sent)++, [next] { (*next)(); });
     return caf::behavior{[](caf::unit_t) {}};
   };
   sys.spawn(driver, n);
@@ -212,20 +214,45 @@ row ta_gather_io(std::size_t n) {
           {{"seconds", s}, {"ideal_s", ideal}, {"efficiency", ideal / s}}};
 }
 
+// From actor code: a task tells the driver it runs, the driver cancels it and times the
+// answer, which carries the terminal state.
 row ta_cancel(std::size_t n) {
   auto cfg = base_config();
   task_manager tm{cfg};
   std::vector<double> us;
-  for (std::size_t i = 0; i < n; ++i) {
-    auto id = tm.submit([](async_context& ctx) { return ctx.pending(); });
-    while (tm.status(*id)->state != task_state::running)
-      std::this_thread::yield();
-    auto t0 = clock_t_::now();
-    auto info = tm.cancel(*id); // answers with the terminal state
-    us.push_back(seconds_since(t0) * 1e6);
-    if (!info || info->state != task_state::cancelled)
-      std::fprintf(stderr, "cancel: not cancelled\n");
-  }
+  std::promise<void> finished;
+  auto mgr = tm.actor();
+  auto driver = [&](caf::event_based_actor* self, std::size_t total) -> caf::behavior {
+    auto me = caf::actor_cast<caf::actor>(self);
+    auto start = [self, mgr, me] {
+      auto body = [me](async_context& ctx) {
+        caf::anon_send(me, ctx.id()); // "I run"
+        return ctx.pending();
+      };
+      self->request(mgr, caf::infinite, submit_atom::value, async_task(body))
+          .then([](task_id&) {}, [](caf::error&) {});
+    };
+    start();
+    return {[=, &us, &finished](const task_id& id) {
+      auto t0 = clock_t_::now();
+      self->request(mgr, caf::infinite, cancel_atom::value, id)
+          .then(
+              [=, &us, &finished](task_info& info) {
+                us.push_back(seconds_since(t0) * 1e6);
+                if (info.state != task_state::cancelled)
+                  std::fprintf(stderr, "cancel: not cancelled\n");
+                if (us.size() == total) {
+                  finished.set_value();
+                  self->quit();
+                } else {
+                  start();
+                }
+              },
+              [](caf::error&) {});
+    }};
+  };
+  tm.system().spawn(driver, n);
+  finished.get_future().wait();
   return {"cancel",
           "taskactors",
           n,
@@ -323,12 +350,19 @@ row ta_thread_rt(std::size_t n) {
   cfg.retain_count = 100;
   task_manager tm{cfg};
   std::vector<double> us;
+  auto mgr = tm.actor();
+  auto t = std::make_shared<clock_t_::time_point>();
   auto t0 = clock_t_::now();
-  for (std::size_t i = 0; i < n; ++i) {
-    auto t = clock_t_::now();
-    tm.run_in_thread([] { return 1; });
-    us.push_back(seconds_since(t) * 1e6);
-  }
+  pipeline(tm.system(), n, 1, [mgr, t, &us](caf::event_based_actor* self, std::size_t, auto done) {
+    *t = clock_t_::now();
+    self->request(mgr, caf::infinite, run_atom::value, thread_task([] { return 1; }))
+        .then(
+            [done, t, &us](task_info&) {
+              us.push_back(seconds_since(*t) * 1e6);
+              done();
+            },
+            [done](caf::error&) { done(); });
+  });
   auto s = seconds_since(t0);
   return {"thread-rt",
           "taskactors",
@@ -444,6 +478,7 @@ row pool_spawn(std::size_t n) {
   return {"spawn", "thread-pool", n, {{"seconds", s}, {"tasks_per_s", static_cast<double>(n) / s}}};
 }
 
+// The plain pool, driven the same way: one job at a time, its result awaited.
 row pool_thread_rt(std::size_t n) {
   boost::asio::thread_pool pool{16};
   std::vector<double> us;

@@ -261,7 +261,8 @@ int main(int argc, char** argv) {
       return 1;
   }
   // One gather: embed 64 document chunks, 16 at a time, each within 1 s, starts jittered.
-  std::optional<caf::expected<gather_result>> gathered;
+  std::optional<caf::expected<gather_result>> gathered; // read after the thread is joined
+  std::atomic<bool> gather_done{false};
   std::jthread gather_thread{[&] {
     auto embed = [](async_context& ctx, const int& chunk) {
       ctx.after(milliseconds{20 + chunk % 7 * 10}, [&ctx, chunk] { ctx.complete(chunk * 3); });
@@ -273,6 +274,7 @@ int main(int argc, char** argv) {
     gathered = tm->gather(
         embed, chunks,
         {.id = "embed", .concurrency = 16, .task_timeout = 1s, .jitter = 5ms, .seed = opts.seed});
+    gather_done.store(true, std::memory_order_release);
   }};
 
   bool tty = isatty(STDOUT_FILENO) != 0 && !opts.json;
@@ -294,7 +296,7 @@ int main(int argc, char** argv) {
       std::fprintf(opts.json ? stderr : stdout, "%s\n", progress_line(*m).c_str());
       last_line = now;
     }
-    if (m->in_flight() == 0 && m->gathers.empty() && gathered)
+    if (m->in_flight() == 0 && m->gathers.empty() && gather_done.load(std::memory_order_acquire))
       break;
     if (!cancelled_yet && now - started > 200ms) {
       // The user changes their mind about a few requests.

@@ -118,6 +118,14 @@ public:
       : events_(std::move(events)), log_(std::move(log)), guard_(asio::make_work_guard(io_)),
         thread_([this] {
           pthread_setname_np(pthread_self(), "taskactors.io");
+          // This thread writes to the workers' stdin. A write to a worker that just died must fail
+          // with EPIPE (its exit is reported anyway), not raise SIGPIPE, whose default action
+          // would end the host. SIGPIPE from a write goes to the writing thread: blocking it here
+          // changes nothing for the rest of the process.
+          sigset_t pipe;
+          sigemptyset(&pipe);
+          sigaddset(&pipe, SIGPIPE);
+          pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
           io_.run();
         }) {}
 

@@ -162,6 +162,32 @@ TEST_CASE("process tasks: a worker that dies during a job fails it and is replac
   CHECK(m->processes.started == 4);
 }
 
+TEST_CASE("process tasks: writing to a worker killed from outside does not end the host",
+          "[facade][process]") {
+  // The workers die while idle; the next jobs may be written to them before their exit is seen.
+  // The write must fail with EPIPE, not raise SIGPIPE (whose default action ends this process).
+  auto cfg = with_workers(2);
+  cfg.workers.restart_intensity = 100;
+  task_manager tm{cfg};
+  for (int round = 0; round < 3; ++round) {
+    auto pids = worker_pids(tm, 2);
+    for (auto pid : pids)
+      ::kill(pid, SIGKILL);
+    std::string big(256 << 10, 'x'); // more than a pipe buffer: the write is still going on
+    std::vector<task_id> ids;
+    for (int i = 0; i < 4; ++i)
+      ids.push_back(*tm.submit(process_task(call<std::string>("echo", big))));
+    for (auto& id : ids) {
+      auto info = tm.wait(id, 30s);
+      REQUIRE(info);
+      CHECK(info->terminal());
+    }
+  }
+  auto after = tm.run_in_process(call<uint64_t>("sum_squares", uint64_t{2}));
+  REQUIRE(after);
+  CHECK(*after == 5);
+}
+
 TEST_CASE("process tasks: cancelling a job terminates its worker only", "[facade][process]") {
   task_manager tm{with_workers(2)};
   auto blocked = tm.submit(process_task(call<void>("block")));

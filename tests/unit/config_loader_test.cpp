@@ -182,6 +182,24 @@ TEST_CASE("config: a malformed file is refused with its line", "[unit][config]")
   CHECK_THAT(missing, Catch::Contains("/nonexistent/taskactors.toml"));
 }
 
+TEST_CASE("config: characters the TOML parser mishandles are refused with their line",
+          "[unit][config]") {
+  // Found by the fuzzer: toml++ 3.3 has undefined behaviour on U+00A1..U+0499.
+  CHECK_THAT(message_of(load_config_text("[quota]\n\xc7\xb5lobal = = 1\n", "bad.toml")),
+             Catch::Contains("bad.toml:2: character U+01F5 cannot be read safely"));
+  CHECK_THAT(message_of(load_config_text("[workers]\nargs = [\"h\xc3\xa9llo\"]\n", "path.toml")),
+             Catch::Contains("path.toml:2: character U+00E9"));
+  CHECK_THAT(message_of(load_config_text("[q\xef\xba\xbfu2\x13(\n", "cjk.toml")),
+             Catch::Contains("cjk.toml:1: character U+FEBF"));
+  // Other non-ASCII text is fine.
+  auto ok =
+      load_config_text("# \xe2\x9c\x93\n[workers]\nargs = [\"\xe6\x97\xa5\", '\xe2\x82\xac']\n"
+                       "[scheduler]\npolicy = \"\"\"sharing\"\"\"\n",
+                       "good.toml");
+  REQUIRE(ok);
+  CHECK(ok->workers.args == std::vector<std::string>{"\xe6\x97\xa5", "\xe2\x82\xac"});
+}
+
 TEST_CASE("config: command-line options are taken out of the arguments", "[unit][config]") {
   std::vector<std::string> args{
       "--tasks", "5",     "--config",      "a.toml", "--set=quota.global=9",

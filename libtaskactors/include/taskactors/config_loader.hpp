@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/expected.hpp>
@@ -43,6 +44,11 @@ TASKACTORS_API std::string env_name(const std::string& key);
 /// the wrong type, an out-of-range or contradictory value, a worker executable that cannot run.
 TASKACTORS_API caf::expected<manager_config> load_config(const config_sources& sources,
                                                          manager_config defaults = {});
+
+/// Like `load_config` with only a file, for TOML text that comes from elsewhere (a secret store,
+/// a test); `name` stands for the file in error messages.
+TASKACTORS_API caf::expected<manager_config>
+load_config_text(std::string_view text, const std::string& name, manager_config defaults = {});
 
 /// Takes the library's own command-line options out of `args`: `--config FILE` (or
 /// `--config=FILE`) and `--set KEY=VALUE` (or `--set=KEY=VALUE`), repeatable. Returns the
