@@ -290,7 +290,7 @@ row ta_timeout(std::size_t n) {
 std::optional<row> ta_cpu(std::size_t n) {
   if (opts.worker.empty())
     return std::nullopt;
-  uint64_t iterations = opts.quick ? 5'000'000 : 60'000'000; // ~250 ms a job at full size
+  uint64_t iterations = opts.quick ? 5'000'000 : 250'000'000; // ~250 ms a job at full size
   auto t0 = clock_t_::now();
   uint64_t sink = 0;
   for (std::size_t i = 0; i < n; ++i)
@@ -307,16 +307,33 @@ std::optional<row> ta_cpu(std::size_t n) {
     if (auto info = tm.wait(id, 60s); info && info->value.get_if<uint64_t>())
       sink -= *info->value.get_if<uint64_t>();
   auto s = seconds_since(t0);
-  auto cores = static_cast<double>(std::min<std::size_t>({cpu_count(), n, cfg.quotas().process}));
+  auto lanes = std::min<std::size_t>({cpu_count(), n, cfg.quotas().process});
+  auto cores = static_cast<double>(lanes);
   if (sink != 0)
     std::fprintf(stderr, "cpu: the workers computed something else\n");
+  // What this machine gives plain threads running the same jobs, as many at once: on cores
+  // that share execution units the runtime cannot do better than this.
+  std::atomic<std::size_t> next{0};
+  std::atomic<uint64_t> plain_sink{0};
+  t0 = clock_t_::now();
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t i = 0; i < lanes; ++i)
+      threads.emplace_back([&] {
+        while (next.fetch_add(1) < n)
+          plain_sink += apps::cpu_job(iterations);
+      });
+  }
+  auto plain = seconds_since(t0);
   return row{"cpu",
              "taskactors",
              n,
              {{"seconds", s},
               {"speedup", serial / s},
               {"efficiency", serial / s / cores},
-              {"cores", cores}}};
+              {"cores", cores},
+              {"plain_threads_speedup", serial / plain},
+              {"vs_plain_threads", plain / s}}};
 }
 
 std::optional<row> ta_proc_rt(std::size_t n) {
@@ -514,27 +531,26 @@ bool peer_available() {
   return *ok;
 }
 
-std::optional<row> peer(const std::string& workload, std::size_t n) {
-  if (!peer_available())
-    return std::nullopt;
-  auto cmd = fmt::format("/usr/bin/python3 '{}' --workload {} --n {}{}", opts.peer, workload, n,
-                         opts.quick ? " --cpu-iterations 300000" : "");
+// Runs `cmd` and reads the result lines it prints, each
+// {"workload": "...", "system": "...", "n": N, "key": value, ...}.
+std::vector<row> rows_of(const std::string& cmd, const std::string& workload,
+                         const std::string& system) {
+  std::vector<row> result;
   auto pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr)
-    return std::nullopt;
+    return result;
   std::string out;
   char buf[4096];
   while (auto len = std::fread(buf, 1, sizeof buf, pipe))
     out.append(buf, len);
   ::pclose(pipe);
-  // {"workload": "...", "system": "python-anyio", "n": N, "key": value, ...}
-  row r{workload, "python-anyio", n, {}};
   std::istringstream in{out};
   std::string line;
   while (std::getline(in, line)) {
     auto pos = line.find("\"n\": ");
-    if (pos == std::string::npos)
+    if (line.rfind("{\"workload\"", 0) != 0 || pos == std::string::npos)
       continue;
+    row r{workload, system, std::strtoull(line.c_str() + pos + 5, nullptr, 10), {}};
     pos = line.find(',', pos);
     while (pos != std::string::npos) {
       auto k0 = line.find('"', pos);
@@ -545,10 +561,35 @@ std::optional<row> peer(const std::string& workload, std::size_t n) {
                              std::strtod(line.substr(colon + 1, end - colon - 1).c_str(), nullptr));
       pos = line[end] == ',' ? end : std::string::npos;
     }
-    return r;
+    result.push_back(std::move(r));
   }
-  std::fprintf(stderr, "python-anyio %s: no result\n", workload.c_str());
-  return std::nullopt;
+  if (result.empty())
+    std::fprintf(stderr, "%s %s: no result\n", system.c_str(), workload.c_str());
+  return result;
+}
+
+std::optional<row> peer(const std::string& workload, std::size_t n) {
+  if (!peer_available())
+    return std::nullopt;
+  auto cmd = fmt::format("/usr/bin/python3 '{}' --workload {} --n {}{}", opts.peer, workload, n,
+                         opts.quick ? " --cpu-iterations 300000" : "");
+  auto result = rows_of(cmd, workload, "python-anyio");
+  if (result.empty())
+    return std::nullopt;
+  return result.front();
+}
+
+// Memory figures come from a fresh process: memory freed by an earlier workload would be
+// reused without growing the resident set, and make a later one look smaller.
+std::string self_path;
+bool isolated = false;
+
+void run_isolated(const std::string& workload, const std::string& system) {
+  auto cmd = fmt::format("'{}' --workload {} --system {} --json --isolated{}{}", self_path,
+                         workload, system, opts.quick ? " --quick" : "",
+                         opts.n ? fmt::format(" --n {}", *opts.n) : std::string{});
+  for (auto& r : rows_of(cmd, workload, system))
+    emit(std::move(r));
 }
 
 // -- workloads ------------------------------------------------------------------------------------
@@ -768,6 +809,8 @@ int main(int argc, char** argv) {
       opts.quick = true;
     else if (a == "--json")
       json_only = true;
+    else if (a == "--isolated")
+      isolated = true;
     else if (a == "--csv")
       csv = value();
     else if (a == "--plot")
@@ -778,6 +821,7 @@ int main(int argc, char** argv) {
     }
   }
   opts.worker = beside_me({"taskactors-worker"});
+  self_path = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.peer = beside_me({"anyio_peer.py"});
   auto all = workloads();
   bool known_workload = workload == "all";
@@ -798,10 +842,15 @@ int main(int argc, char** argv) {
     for (auto& [name, fn] : w.systems) {
       if (system != "all" && name != system)
         continue;
-      if (auto r = fn())
+      bool memory = w.name == "hold" || w.name == "models" || w.name == "scale";
+      if (memory && !isolated && name != "python-anyio")
+        run_isolated(w.name, name);
+      else if (auto r = fn())
         emit(std::move(*r));
     }
   }
+  if (isolated)
+    return 0;
   print_table();
   if (!csv.empty())
     write_csv(csv);
