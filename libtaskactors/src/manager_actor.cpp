@@ -161,7 +161,7 @@ caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
   rt = task_runtime{};
   rt.key = *key;
   rt.kind = spec.kind();
-  rt.body = std::move(spec.body);
+  rt.body = std::make_unique<task_body>(std::move(spec.body));
   if (*parent != invalid_task_key) {
     rt.inherits_global = true;
     add_child(self, *parent, *key);

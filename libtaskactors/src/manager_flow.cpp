@@ -46,15 +46,15 @@ void return_held(manager_pointer self, task_runtime& rt) {
 caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
                             task_runtime& rt) {
   auto parent = caf::actor_cast<task_parent_actor>(self);
+  auto body = std::move(rt.body); // the actor takes the code; the slot keeps none
   if (rec.kind == task_kind::process)
     return self->spawn<process_task_actor>(
-        key, std::move(parent), std::get<process_call>(std::move(rt.body)), self->state.workers);
+        key, std::move(parent), std::get<process_call>(std::move(*body)), self->state.workers);
   if (rec.kind == task_kind::thread)
-    return self->spawn<thread_task_actor>(key, rec.id, std::move(parent),
-                                          std::get<thread_body>(std::move(rt.body)),
-                                          self->state.pool);
+    return self->spawn<thread_task_actor>(
+        key, rec.id, std::move(parent), std::get<thread_body>(std::move(*body)), self->state.pool);
   return self->spawn<async_task_actor>(key, rec.id, std::move(parent),
-                                       std::get<async_body>(std::move(rt.body)));
+                                       std::get<async_body>(std::move(*body)));
 }
 
 void release(manager_pointer self, task_runtime& rt, quota q) {
@@ -217,7 +217,7 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
         self->send(limiter_of(self, order[rt.step]), withdraw_atom::value,
                    make_ticket(key, order[rt.step]));
       return_held(self, rt);
-      rt.body = task_body{};
+      rt.body.reset();
     } else if (rt.actor) {
       rt.stopping = true;
       if (rec->kind != task_kind::async)

@@ -28,8 +28,9 @@ namespace taskactors::detail {
 struct task_runtime {
   task_key key = invalid_task_key;
   task_kind kind = task_kind::async;
-  /// The code, until the task starts.
-  task_body body;
+  /// The code, until the task starts. On the heap, so that the slot of a running task (which
+  /// no longer needs it) does not keep room for the largest kind of body.
+  std::unique_ptr<task_body> body;
   /// The task's actor, from its start until its final report arrives.
   caf::actor actor;
   /// The task's tokens (bit per quota). The manager holds them at its limiters on the task's
