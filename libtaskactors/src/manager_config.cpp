@@ -105,10 +105,10 @@ caf::error manager_config::validate(unsigned cpus) const {
     return config_error("scheduler.max-throughput = 0: must be at least 1");
   if (auto err = validate_workers(workers, q))
     return err;
-  if (scheduler_policy != "sharing" && scheduler_policy != "stealing" &&
-      scheduler_policy != "testing")
-    return config_error(
-        fmt::format("scheduler.policy = '{}': expected 'sharing' or 'stealing'", scheduler_policy));
+  if (scheduler_policy != "handoff" && scheduler_policy != "sharing" &&
+      scheduler_policy != "stealing" && scheduler_policy != "testing")
+    return config_error(fmt::format(
+        "scheduler.policy = '{}': expected 'handoff', 'sharing' or 'stealing'", scheduler_policy));
   return {};
 }
 

@@ -193,7 +193,7 @@ void on_granted(manager_pointer self, uint64_t ticket) {
 }
 
 transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
-                       caf::error error) {
+                       caf::error error, bool then_check_shutdown) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto result = st.table.finish(key, terminal, now, std::move(value), std::move(error));
@@ -202,7 +202,8 @@ transition finish_task(manager_pointer self, task_key key, task_state terminal, 
     notify(self, key);
     stop_children(self, key);
     st.table.prune(now);
-    check_shutdown(self);
+    if (then_check_shutdown)
+      check_shutdown(self);
   }
   return result;
 }
@@ -240,19 +241,22 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
     // the pool reports the return.
     rt.orphaned = true;
     abandon(self, rt);
-  } else {
-    settle_abandoned(self, rt);
   }
   st.table.annotate(key, outcome.stage, outcome.worker_pid);
   auto rec = st.table.find(key);
   bool live = rec != nullptr && !rec->terminal();
+  // The answer goes out before the tokens go back: both are messages, and the caller waits for
+  // the first. Shutdown is looked at after both.
   if (outcome.stopped && !live) {
     // Confirms the stop the manager asked for: nothing late about it.
   } else if (!outcome.exited) {
-    finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
+    finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error),
+                false);
   } else if (live) {
-    finish_task(self, key, task_state::failed, {}, std::move(outcome.error));
+    finish_task(self, key, task_state::failed, {}, std::move(outcome.error), false);
   }
+  if (!outcome.callable_running)
+    settle_abandoned(self, rt);
   check_shutdown(self);
 }
 

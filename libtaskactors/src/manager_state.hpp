@@ -116,9 +116,10 @@ void request_tokens(manager_pointer self, task_key key);
 /// A limiter granted a token for `ticket`.
 void on_granted(manager_pointer self, uint64_t ticket);
 
-/// Moves `key` to `terminal` and, if that applied, answers its waiters.
+/// Moves `key` to `terminal` and, if that applied, answers its waiters and (unless told not to,
+/// by a caller that has more to settle first) looks whether a shutdown is complete.
 transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
-                       caf::error error);
+                       caf::error error, bool then_check_shutdown = true);
 
 /// Ends a live task as `terminal` (cancelled or timeout) whatever it is doing: a pending task
 /// leaves its limiter queue, a running task's actor is told to stop.

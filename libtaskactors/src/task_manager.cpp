@@ -10,11 +10,17 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
 
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+
+#include "scheduler.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors {
@@ -29,7 +35,24 @@ std::unique_ptr<caf::actor_system_config> make_system_config(const manager_confi
   auto threads = cfg.scheduler_threads != 0 ? cfg.scheduler_threads : std::size_t{cpu_count()};
   result->set("scheduler.max-threads", threads);
   result->set("scheduler.max-throughput", cfg.scheduler_max_throughput);
-  result->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
+  using factory = caf::actor_system_config::module_factory;
+  factory make_scheduler;
+  if (cfg.scheduler_policy == "handoff")
+    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
+      return new detail::quiet_coordinator<detail::handoff_policy>(sys);
+    };
+  else if (cfg.scheduler_policy == "sharing")
+    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
+      return new detail::quiet_coordinator<caf::policy::work_sharing>(sys);
+    };
+  else if (cfg.scheduler_policy == "stealing")
+    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
+      return new detail::quiet_coordinator<caf::policy::work_stealing>(sys);
+    };
+  if (make_scheduler)
+    result->module_factories.push_back(std::move(make_scheduler));
+  else
+    result->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   result->add_error_category(caf::atom("taskactors"),
                              [](uint8_t code, caf::atom_value category, const caf::message& ctx) {
                                return render(caf::error{code, category, ctx});

@@ -82,7 +82,10 @@ bool thread_pool::post(job j) {
   reap(lock);
   st_->queue.push_back(std::move(j));
   if (st_->queue.size() <= st_->idle + st_->finishing) {
-    st_->work.notify_one(); // an idle thread, or one finishing a job, takes it
+    // An idle thread, or one finishing a job, takes it. Woken after the lock is released, so
+    // that it does not wake only to wait for the lock.
+    lock.unlock();
+    st_->work.notify_one();
   } else if (st_->threads < st_->max_threads) {
     ++st_->threads;
     ++st_->created;

@@ -38,28 +38,35 @@ caf::behavior thread_task_actor::make_behavior() {
   });
   auto call = call_;
   auto outcome = std::make_shared<task_outcome>();
-  auto posted = pool_->post(
-      thread_pool::job{[call, outcome, body = std::move(body_)]() mutable {
-                         *outcome = run_thread_body(body, call->stop.get_token());
-                         body = nullptr; // release what the callable captured on this thread
-                       },
-                       [call, outcome] {
-                         std::lock_guard<std::mutex> guard{call->mtx};
-                         call->returned = true;
-                         call->outcome = std::move(*outcome);
-                         if (!call->actor_gone) {
-                           if (auto self = caf::actor_cast<caf::actor>(call->actor))
-                             caf::anon_send(self, returned_atom::value);
-                         } else if (call->manager) {
-                           caf::anon_send(call->manager, orphan_done_atom::value, call->key,
-                                          std::move(call->outcome));
-                         }
-                       },
-                       [call] {
-                         std::lock_guard<std::mutex> guard{call->mtx};
-                         call->actor = nullptr;
-                         call->manager = nullptr;
-                       }});
+  auto posted = pool_->post(thread_pool::job{
+      [call, outcome, body = std::move(body_)]() mutable {
+        *outcome = run_thread_body(body, call->stop.get_token());
+        body = nullptr; // release what the callable captured on this thread
+      },
+      [call, outcome] {
+        // Decide under the lock, send after it: a woken receiver must not
+        // find the lock still held by the thread that woke it.
+        caf::actor self;
+        orphan_sink_actor manager;
+        {
+          std::lock_guard<std::mutex> guard{call->mtx};
+          call->returned = true;
+          call->outcome = std::move(*outcome);
+          if (!call->actor_gone)
+            self = caf::actor_cast<caf::actor>(call->actor);
+          else
+            manager = call->manager;
+        }
+        if (self)
+          caf::anon_send(self, returned_atom::value);
+        else if (manager)
+          caf::anon_send(manager, orphan_done_atom::value, call->key, std::move(call->outcome));
+      },
+      [call] {
+        std::lock_guard<std::mutex> guard{call->mtx};
+        call->actor = nullptr;
+        call->manager = nullptr;
+      }});
   if (!posted) {
     report(task_outcome{
         task_state::failed, {}, caf::make_error(errc::not_running, "the thread pool has stopped")});
