@@ -30,27 +30,24 @@ start_error::start_error(caf::error err)
 
 namespace {
 
+// The scheduler of an actor system the facade starts: CAF's coordinator with `Policy` and the
+// library's quiet clock.
+template <class Policy>
+caf::actor_system::module* make_coordinator(caf::actor_system& sys) {
+  return new detail::quiet_coordinator<Policy>(sys);
+}
+
 std::unique_ptr<caf::actor_system_config> make_system_config(const manager_config& cfg) {
   auto result = std::make_unique<caf::actor_system_config>();
   auto threads = cfg.scheduler_threads != 0 ? cfg.scheduler_threads : std::size_t{cpu_count()};
   result->set("scheduler.max-threads", threads);
   result->set("scheduler.max-throughput", cfg.scheduler_max_throughput);
-  using factory = caf::actor_system_config::module_factory;
-  factory make_scheduler;
   if (cfg.scheduler_policy == "handoff")
-    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
-      return new detail::quiet_coordinator<detail::handoff_policy>(sys);
-    };
+    result->module_factories.emplace_back(make_coordinator<detail::handoff_policy>);
   else if (cfg.scheduler_policy == "sharing")
-    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
-      return new detail::quiet_coordinator<caf::policy::work_sharing>(sys);
-    };
+    result->module_factories.emplace_back(make_coordinator<caf::policy::work_sharing>);
   else if (cfg.scheduler_policy == "stealing")
-    make_scheduler = [](caf::actor_system& sys) -> caf::actor_system::module* {
-      return new detail::quiet_coordinator<caf::policy::work_stealing>(sys);
-    };
-  if (make_scheduler)
-    result->module_factories.push_back(std::move(make_scheduler));
+    result->module_factories.emplace_back(make_coordinator<caf::policy::work_stealing>);
   else
     result->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   result->add_error_category(caf::atom("taskactors"),
