@@ -6,13 +6,16 @@
 #include "process_launcher.hpp"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -91,6 +94,35 @@ struct sandbox {
 
 using io_executor = asio::io_context::executor_type;
 
+// Writes what fits of `bytes` to the non-blocking `fd` from any thread, without SIGPIPE: a write
+// to a pipe whose reader died raises SIGPIPE in the writing thread, whose default action would
+// end the host. The signal is blocked around the write and, if this write raised it, taken back
+// (a SIGPIPE that was already pending for the thread is left alone). Returns how many bytes went
+// out, or -1 with errno set.
+ssize_t write_without_sigpipe(int fd, const char* bytes, std::size_t size) {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  ssize_t n = 0;
+  do
+    n = ::write(fd, bytes, size);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EPIPE && !was_pending) {
+    int saved = errno;
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+    errno = saved;
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return n;
+}
+
 struct worker_proc {
   worker_proc(asio::io_context& io) : in(io), out(io), err(io), linger(io) {}
 
@@ -132,10 +164,34 @@ public:
   ~boost_launcher() override { stop(); }
 
   void launch(worker_id id, const launch_spec& spec) override {
+    {
+      // Writes before the process is up go through the I/O thread, counted, so that no direct
+      // write overtakes them once it is.
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_[id] = direct_pipe{};
+    }
     asio::post(io_, [this, id, spec] { do_launch(id, spec); });
   }
 
+  // A frame goes straight into the pipe from the calling thread when nothing is queued before
+  // it and the pipe has room; that saves waking the I/O thread for every request. Otherwise
+  // (or for what did not fit) the I/O thread writes it, in order.
   void write(worker_id id, std::vector<char> bytes) override {
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      auto i = direct_.find(id);
+      if (i != direct_.end() && i->second.fd >= 0 && i->second.queued == 0) {
+        auto n = write_without_sigpipe(i->second.fd, bytes.data(), bytes.size());
+        if (n == static_cast<ssize_t>(bytes.size()))
+          return;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+          return; // the worker is gone (EPIPE): its exit is reported by the I/O thread
+        if (n > 0)
+          bytes.erase(bytes.begin(), bytes.begin() + n);
+      }
+      if (i != direct_.end())
+        ++i->second.queued;
+    }
     asio::post(io_, [this, id, bytes = std::move(bytes)]() mutable {
       if (auto w = find(id)) {
         w->writes.push_back(std::move(bytes));
@@ -153,6 +209,11 @@ public:
   }
 
   void close_input(worker_id id) override {
+    {
+      // Nothing written after this call may reach the worker ahead of the close.
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.erase(id);
+    }
     asio::post(io_, [this, id] {
       if (auto w = find(id)) {
         w->close_when_written = true;
@@ -187,6 +248,10 @@ public:
     if (stopped_)
       return;
     stopped_ = true;
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.clear(); // from here on every write goes through the I/O thread
+    }
     asio::post(io_, [this] {
       stopping_ = true;
       for (auto& [id, w] : workers_)
@@ -241,6 +306,10 @@ private:
       }
     }
     if (ec || pid <= 0) {
+      {
+        std::lock_guard<std::mutex> guard{direct_mtx_};
+        direct_.erase(id);
+      }
       auto reason = fmt::format("cannot start {}: {}", spec.executable,
                                 ec ? ec.message() : std::string{"no process"});
       events_->start_failed(id, std::move(reason));
@@ -251,6 +320,15 @@ private:
     {
       std::lock_guard<std::mutex> guard{pids_mtx_};
       pids_[id] = pid;
+    }
+    // Asio's own writes make the pipe non-blocking anyway; the direct path needs it from the
+    // start, so that a full pipe never blocks a caller's thread.
+    int fd = w->in.native_handle();
+    if (int flags = ::fcntl(fd, F_GETFL);
+        flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      if (auto i = direct_.find(id); i != direct_.end())
+        i->second.fd = fd; // unless its input was closed meanwhile
     }
     auto* raw = w.get();
     workers_.emplace(id, std::move(w));
@@ -317,23 +395,38 @@ private:
     if (w->writing)
       return;
     if (w->writes.empty()) {
-      if (w->close_when_written && w->in.is_open()) {
-        bp::error_code ignored;
-        w->in.close(ignored);
-      }
+      if (w->close_when_written && w->in.is_open())
+        close_input_pipe(w);
       return;
     }
     w->writing = true;
-    asio::async_write(w->in, asio::buffer(w->writes.front()),
-                      [this, w](bp::error_code ec, std::size_t) {
-                        w->writing = false;
-                        w->writes.pop_front();
-                        if (ec) {
-                          w->writes.clear(); // the worker is gone; its exit will be reported
-                          return;
-                        }
-                        pump(w);
-                      });
+    asio::async_write(
+        w->in, asio::buffer(w->writes.front()), [this, w](bp::error_code ec, std::size_t) {
+          w->writing = false;
+          auto done = ec ? w->writes.size() : 1;
+          // The worker is gone on error; its exit will be reported.
+          w->writes.erase(w->writes.begin(), w->writes.begin() + static_cast<std::ptrdiff_t>(done));
+          written(w->id, done);
+          if (!ec)
+            pump(w);
+        });
+  }
+
+  // `n` writes handed to this thread are done: once none is left, the caller's thread may write
+  // directly again.
+  void written(worker_id id, std::size_t n) {
+    std::lock_guard<std::mutex> guard{direct_mtx_};
+    if (auto i = direct_.find(id); i != direct_.end())
+      i->second.queued -= std::min(n, i->second.queued);
+  }
+
+  // Closes a worker's stdin. Under the lock of the direct path, so that no other thread writes
+  // to the descriptor once it is closed (and perhaps reused).
+  void close_input_pipe(worker_proc* w) {
+    std::lock_guard<std::mutex> guard{direct_mtx_};
+    direct_.erase(w->id);
+    bp::error_code ignored;
+    w->in.close(ignored);
   }
 
   void maybe_finish(worker_proc* w) {
@@ -349,7 +442,7 @@ private:
     auto status = w->status;
     bp::error_code ignored;
     w->linger.cancel();
-    w->in.close(ignored);
+    close_input_pipe(w);
     w->out.close(ignored);
     w->err.close(ignored);
     // Handlers still queued for this worker refer to it: free it once they have run.
@@ -376,6 +469,15 @@ private:
   std::map<worker_id, std::unique_ptr<worker_proc>> workers_;
   std::mutex pids_mtx_;
   std::map<worker_id, int> pids_;
+  /// The stdin of each worker from its launch until its input closes, for writes from the
+  /// caller's thread: `fd` is -1 until the process is up, and `queued` counts the writes handed
+  /// to the I/O thread and not done yet (a direct write would overtake them).
+  struct direct_pipe {
+    int fd = -1;
+    std::size_t queued = 0;
+  };
+  std::mutex direct_mtx_;
+  std::unordered_map<worker_id, direct_pipe> direct_;
   bool stopping_ = false;
   bool stopped_ = false;
   std::mutex done_mtx_;
