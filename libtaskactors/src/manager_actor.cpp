@@ -10,7 +10,6 @@
 #include <caf/system_messages.hpp>
 #include <fmt/format.h>
 
-#include "limiter_impl.hpp"
 #include "manager_state.hpp"
 #include "taskactors/errc.hpp"
 #include "worker_env.hpp"
@@ -212,22 +211,21 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
     state.workers = spawn_worker_pool(self, caf::actor_cast<jobs_listener_actor>(self),
                                       make_pool_config(cfg, quotas, std::move(factory)));
   state.cfg = std::move(cfg);
-  auto sizes = std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process};
-  for (std::size_t i = 0; i < quota_count; ++i)
-    state.limiters[i] = self->spawn<caf::linked>(
-        limiter_behavior, std::string{to_string(static_cast<quota>(i))}, sizes[i]);
+  state.arbiter = self->spawn<caf::linked>(
+      arbiter_behavior,
+      std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process});
   state.log->info("manager started: quota.global={} quota.thread={} quota.process={} "
                   "max_queue={}",
                   quotas.global, quotas.thread, quotas.process, state.cfg.max_queue);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (!msg.reason)
       return;
-    for (auto& lim : self->state.limiters)
-      if (lim && lim.address() == msg.source) {
-        abort_all(self, caf::make_error(errc::limiter_down,
-                                        fmt::format("a limiter stopped: {}", render(msg.reason))));
-        return;
-      }
+    if (auto& arbiter = self->state.arbiter; arbiter && arbiter.address() == msg.source) {
+      abort_all(self,
+                caf::make_error(errc::limiter_down,
+                                fmt::format("the token arbiter stopped: {}", render(msg.reason))));
+      return;
+    }
     abort_all(self, msg.reason);
   });
   // The manager monitors its gathers, and nothing else.
@@ -278,13 +276,14 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
           self->state.pool->set_max_threads(capacity);
         if (q == quota::process && self->state.workers)
           self->send(self->state.workers, resize_atom::value, capacity);
-        return self->delegate(self->state.limiters[static_cast<std::size_t>(q)], resize_atom::value,
-                              capacity);
+        return self->delegate(self->state.arbiter, resize_atom::value, q, capacity);
       },
       [self](shutdown_atom, shutdown_mode mode, caf::timespan deadline) {
         return begin_shutdown(self, mode, deadline);
       },
-      [self](granted_atom, uint64_t ticket) { on_granted(self, ticket); },
+      [self](granted_atom, uint64_t ticket, quota_mask granted) {
+        on_granted(self, ticket, granted);
+      },
       [self](done_atom, uint64_t key, task_outcome& outcome) {
         on_task_report(self, key, outcome);
       },

@@ -17,29 +17,10 @@ namespace taskactors::detail {
 
 namespace {
 
-uint64_t make_ticket(task_key key, quota q) {
-  return (key << 2) | static_cast<uint64_t>(q);
-}
-
-uint8_t bit(quota q) {
-  return static_cast<uint8_t>(1u << static_cast<unsigned>(q));
-}
-
-limiter_actor& limiter_of(manager_pointer self, quota q) {
-  return self->state.limiters[static_cast<std::size_t>(q)];
-}
-
-void ask_token(manager_pointer self, task_key key, quota q) {
-  self->send(limiter_of(self, q), acquire_atom::value, make_ticket(key, q));
-}
-
 // Returns the tokens the manager holds for a task that will not run.
 void return_held(manager_pointer self, task_runtime& rt) {
-  for (std::size_t i = 0; i < quota_count; ++i) {
-    auto q = static_cast<quota>(i);
-    if (rt.held & bit(q))
-      self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
-  }
+  if (rt.held != 0)
+    self->send(self->state.arbiter, release_atom::value, rt.held);
   rt.held = 0;
 }
 
@@ -58,9 +39,9 @@ caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_recor
 }
 
 void release(manager_pointer self, task_runtime& rt, quota q) {
-  if (rt.held & bit(q)) {
-    self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
-    rt.held = static_cast<uint8_t>(rt.held & ~bit(q));
+  if (rt.held & mask_of(q)) {
+    self->send(self->state.arbiter, release_atom::value, mask_of(q));
+    rt.held = static_cast<quota_mask>(rt.held & ~mask_of(q));
   }
 }
 
@@ -137,21 +118,13 @@ void log_end(manager_pointer self, const task_record& rec) {
 
 } // namespace
 
-const std::vector<quota>& acquisition_order(task_kind kind, bool inherits_global) {
-  static const std::vector<quota> async_order{quota::global};
-  static const std::vector<quota> thread_order{quota::thread, quota::global};
-  static const std::vector<quota> process_order{quota::process, quota::global};
-  static const std::vector<quota> thread_child{quota::thread};
-  static const std::vector<quota> process_child{quota::process};
-  static const std::vector<quota> async_child{};
-  switch (kind) {
-  case task_kind::thread:
-    return inherits_global ? thread_child : thread_order;
-  case task_kind::process:
-    return inherits_global ? process_child : process_order;
-  default:
-    return inherits_global ? async_child : async_order;
-  }
+quota_mask quotas_for(task_kind kind, bool inherits_global) {
+  quota_mask own = 0;
+  if (kind == task_kind::thread)
+    own = mask_of(quota::thread);
+  else if (kind == task_kind::process)
+    own = mask_of(quota::process);
+  return inherits_global ? own : static_cast<quota_mask>(own | mask_of(quota::global));
 }
 
 task_runtime& runtime_of(manager_pointer self, task_key key) {
@@ -165,31 +138,27 @@ task_runtime& runtime_of(manager_pointer self, task_key key) {
 void request_tokens(manager_pointer self, task_key key) {
   auto rec = self->state.table.find(key);
   auto& rt = runtime_of(self, key);
-  auto& order = acquisition_order(rec->kind, rt.inherits_global);
-  if (order.empty())
+  auto quotas = quotas_for(rec->kind, rt.inherits_global);
+  if (quotas == 0) {
     start_task(self, key); // An async child runs on its parent's global token.
-  else
-    ask_token(self, key, order.front());
-}
-
-void on_granted(manager_pointer self, uint64_t ticket) {
-  auto key = ticket >> 2;
-  auto q = static_cast<quota>(ticket & 3);
-  auto rec = self->state.table.find(key);
-  auto& rt = runtime_of(self, key);
-  auto& order =
-      rec ? acquisition_order(rec->kind, rt.inherits_global) : acquisition_order(task_kind::async);
-  if (rec == nullptr || rec->state != task_state::pending || rt.step >= order.size() ||
-      order[rt.step] != q) {
-    // The task ended (cancelled, timed out) while this grant was under way.
-    self->send(limiter_of(self, q), release_atom::value, std::size_t{1});
     return;
   }
-  rt.held |= bit(q);
-  if (++rt.step < order.size())
-    ask_token(self, key, order[rt.step]);
-  else
-    start_task(self, key);
+  rt.requested = true;
+  self->send(self->state.arbiter, acquire_atom::value, key, quotas);
+}
+
+void on_granted(manager_pointer self, uint64_t ticket, quota_mask quotas) {
+  auto key = static_cast<task_key>(ticket);
+  auto rec = self->state.table.find(key);
+  auto& rt = runtime_of(self, key);
+  if (rec == nullptr || rec->state != task_state::pending || rt.key != key || !rt.requested) {
+    // The task ended (cancelled, timed out) while this grant was under way.
+    self->send(self->state.arbiter, release_atom::value, quotas);
+    return;
+  }
+  rt.requested = false;
+  rt.held = quotas;
+  start_task(self, key);
 }
 
 transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
@@ -213,10 +182,10 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
   if (rec != nullptr && !rec->terminal()) {
     auto& rt = runtime_of(self, key);
     if (rec->state == task_state::pending) {
-      auto& order = acquisition_order(rec->kind, rt.inherits_global);
-      if (rt.step < order.size())
-        self->send(limiter_of(self, order[rt.step]), withdraw_atom::value,
-                   make_ticket(key, order[rt.step]));
+      if (rt.requested) {
+        self->send(self->state.arbiter, withdraw_atom::value, static_cast<uint64_t>(key));
+        rt.requested = false;
+      }
       return_held(self, rt);
       rt.body.reset();
     } else if (rt.actor) {

@@ -69,13 +69,15 @@ struct task_outcome {
 /// What a task actor may send its manager.
 using task_parent_actor = caf::typed_actor<caf::reacts_to<done_atom, uint64_t, task_outcome>>;
 
-/// The manager's full interface: the public one plus the messages of its limiters, its task
-/// actors and its own timer.
-using manager_internal_actor = manager_actor::extend<
-    caf::reacts_to<granted_atom, uint64_t>, caf::reacts_to<done_atom, uint64_t, task_outcome>,
-    caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
-    caf::reacts_to<jobs_atom, std::vector<std::string>>, caf::reacts_to<gather_done_atom, task_id>,
-    caf::replies_to<tick_atom, uint64_t>::with<void>>;
+/// The manager's full interface: the public one plus the messages of its token arbiter, its
+/// task actors and its own timer.
+using manager_internal_actor =
+    manager_actor::extend<caf::reacts_to<granted_atom, uint64_t, uint8_t>,
+                          caf::reacts_to<done_atom, uint64_t, task_outcome>,
+                          caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
+                          caf::reacts_to<jobs_atom, std::vector<std::string>>,
+                          caf::reacts_to<gather_done_atom, task_id>,
+                          caf::replies_to<tick_atom, uint64_t>::with<void>>;
 
 /// Where a thread task's callable reports when its actor is gone.
 using orphan_sink_actor =

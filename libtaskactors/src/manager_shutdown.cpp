@@ -23,11 +23,10 @@ void cancel_live(manager_pointer self, task_state terminal, const caf::error& re
       ++self->state.report.cancelled;
 }
 
-// Stops the manager's own actors: limiters and worker pool (which kills any worker left).
+// Stops the manager's own actors: token arbiter and worker pool (which kills any worker left).
 void stop_helpers(manager_pointer self, const caf::error& reason) {
-  for (auto& lim : self->state.limiters)
-    if (lim)
-      self->send_exit(lim, reason);
+  if (self->state.arbiter)
+    self->send_exit(self->state.arbiter, reason);
   if (self->state.workers)
     self->send_exit(self->state.workers, reason);
 }
@@ -54,17 +53,17 @@ void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
   self->quit();
 }
 
-void finalize_limiters(manager_pointer self);
+void finalize_tokens(manager_pointer self);
 
 // Every task ended and every task actor is gone: stop the worker processes, then wait until each
-// limiter has every token back, then report and stop.
+// token is back at the arbiter, then report and stop.
 void finalize(manager_pointer self) {
   auto& st = self->state;
   st.finalizing = true;
   // Gathers still waiting out a jitter would only be refused from now on.
   cancel_gathers(self);
   if (!st.workers) {
-    finalize_limiters(self);
+    finalize_tokens(self);
     return;
   }
   auto now = self->clock().now();
@@ -75,45 +74,32 @@ void finalize(manager_pointer self) {
       .then(
           [self](process_metrics& m) {
             self->state.report.metrics.processes = m;
-            finalize_limiters(self);
+            finalize_tokens(self);
           },
-          [self](caf::error&) { finalize_limiters(self); });
+          [self](caf::error&) { finalize_tokens(self); });
 }
 
-void finalize_limiters(manager_pointer self) {
+void finalize_tokens(manager_pointer self) {
   auto& st = self->state;
   auto now = self->clock().now();
   auto grace = caf::timespan{std::chrono::milliseconds{100}};
   auto wait =
       st.stop_deadline > now ? std::max(caf::timespan{st.stop_deadline - now}, grace) : grace;
-  struct collector {
-    std::vector<limiter_stats> stats = std::vector<limiter_stats>(quota_count);
-    std::size_t remaining = quota_count;
-  };
-  auto done = std::make_shared<collector>();
-  auto arrive = [self, done] {
-    if (--done->remaining == 0)
-      complete_shutdown(self, std::move(done->stats));
-  };
-  for (std::size_t i = 0; i < quota_count; ++i) {
-    auto lim = st.limiters[i];
-    self->request(lim, wait, idle_atom::value)
-        .then(
-            [done, arrive, i](limiter_stats& stats) {
-              done->stats[i] = std::move(stats);
-              arrive();
-            },
-            [self, done, arrive, lim, i](caf::error&) {
-              // Not idle in time: report what it holds now.
-              self->request(lim, caf::infinite, stats_atom::value)
-                  .then(
-                      [done, arrive, i](limiter_stats& stats) {
-                        done->stats[i] = std::move(stats);
-                        arrive();
-                      },
-                      [arrive](caf::error&) { arrive(); });
-            });
-  }
+  auto arbiter = st.arbiter;
+  self->request(arbiter, wait, idle_atom::value)
+      .then(
+          [self](std::vector<limiter_stats>& stats) { complete_shutdown(self, std::move(stats)); },
+          [self, arbiter](caf::error&) {
+            // Not idle in time: report what it holds now.
+            self->request(arbiter, caf::infinite, stats_atom::value)
+                .then(
+                    [self](std::vector<limiter_stats>& stats) {
+                      complete_shutdown(self, std::move(stats));
+                    },
+                    [self](caf::error&) {
+                      complete_shutdown(self, std::vector<limiter_stats>(quota_count));
+                    });
+          });
 }
 
 } // namespace
@@ -214,8 +200,8 @@ caf::result<manager_metrics> collect_metrics(manager_pointer self) {
   initial.limiters.resize(quota_count);
   auto& workers = self->state.workers;
   auto& gathers = self->state.gathers;
-  auto fan = make_fan_in(rp, std::move(initial), quota_count + (workers ? 1 : 0) + gathers.size(),
-                         stopped_error());
+  auto fan =
+      make_fan_in(rp, std::move(initial), 1 + (workers ? 1 : 0) + gathers.size(), stopped_error());
   for (auto& [id, entry] : gathers)
     self->request(entry.actor, caf::infinite, stats_atom::value)
         .then(
@@ -232,14 +218,13 @@ caf::result<manager_metrics> collect_metrics(manager_pointer self) {
               fan->arrive();
             },
             [fan](caf::error& err) { fan->fail(std::move(err)); });
-  for (std::size_t i = 0; i < quota_count; ++i)
-    self->request(self->state.limiters[i], caf::infinite, stats_atom::value)
-        .then(
-            [fan, i](limiter_stats& stats) {
-              fan->result().limiters[i] = std::move(stats);
-              fan->arrive();
-            },
-            [fan](caf::error& err) { fan->fail(std::move(err)); });
+  self->request(self->state.arbiter, caf::infinite, stats_atom::value)
+      .then(
+          [fan](std::vector<limiter_stats>& stats) {
+            fan->result().limiters = std::move(stats);
+            fan->arrive();
+          },
+          [fan](caf::error& err) { fan->fail(std::move(err)); });
   return rp;
 }
 

@@ -12,11 +12,11 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "arbiter_actor.hpp"
 #include "gather_actor.hpp"
 #include "logger.hpp"
 #include "manager_internal.hpp"
 #include "task_table.hpp"
-#include "taskactors/limiter_actor.hpp"
 #include "taskactors/manager_actor.hpp"
 #include "thread_pool.hpp"
 #include "worker_pool.hpp"
@@ -33,11 +33,11 @@ struct task_runtime {
   std::unique_ptr<task_body> body;
   /// The task's actor, from its start until its final report arrives.
   caf::actor actor;
-  /// The task's tokens (bit per quota). The manager holds them at its limiters on the task's
-  /// behalf: from the grant until the task's actor is gone (or the pending task is dropped).
-  uint8_t held = 0;
-  /// How many of the kind's quotas are acquired (index into `acquisition_order`).
-  uint8_t step = 0;
+  /// The task's tokens. The manager holds them at its arbiter on the task's behalf: from the
+  /// grant until the task's actor is gone (or the pending task is dropped).
+  quota_mask held = 0;
+  /// The task's request for tokens is at the arbiter, not granted yet.
+  bool requested = false;
   /// The actor was told to stop (cancel or timeout) and has not reported back yet.
   bool stopping = false;
   /// A child of a running task: its global token is its parent's.
@@ -65,7 +65,8 @@ struct manager_state {
   manager_config cfg;
   task_table table;
   std::unique_ptr<logger> log;
-  std::array<limiter_actor, quota_count> limiters;
+  /// The token actor of the global, thread and process quotas.
+  arbiter_actor arbiter;
   /// Indexed by the table's slot.
   std::deque<task_runtime> runtimes;
   /// Task actors started and not yet reported gone.
@@ -103,18 +104,18 @@ struct manager_state {
 
 using manager_pointer = manager_internal_actor::stateful_pointer<manager_state>;
 
-/// The quotas a task of `kind` acquires, in this order: the kind's own quota first, then the
-/// global one, so that a task never holds a global token while it waits for a scarcer one. A
-/// child of a running task shares its parent's global token and acquires only its own quota.
-const std::vector<quota>& acquisition_order(task_kind kind, bool inherits_global = false);
+/// The quotas a task of `kind` needs: its kind's own (thread, process) and the global one. The
+/// arbiter acquires the kind's quota first, so that a task never holds a global token while it
+/// waits for a scarcer one. A child of a running task shares its parent's global token.
+quota_mask quotas_for(task_kind kind, bool inherits_global = false);
 
 task_runtime& runtime_of(manager_pointer self, task_key key);
 
 /// Starts acquiring the tokens of a freshly admitted task.
 void request_tokens(manager_pointer self, task_key key);
 
-/// A limiter granted a token for `ticket`.
-void on_granted(manager_pointer self, uint64_t ticket);
+/// The arbiter granted the tokens `quotas` for the task whose key is `ticket`.
+void on_granted(manager_pointer self, uint64_t ticket, quota_mask quotas);
 
 /// Moves `key` to `terminal` and, if that applied, answers its waiters and (unless told not to,
 /// by a caller that has more to settle first) looks whether a shutdown is complete.

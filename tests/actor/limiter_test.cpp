@@ -201,39 +201,3 @@ TEST_CASE("limiter: answers an idle request once every token is back", "[actor]"
   CHECK(result.idle());
   env.self()->send_exit(lim, caf::exit_reason::user_shutdown);
 }
-
-TEST_CASE("limiter: a two-quota task waits for its scarce token holding nothing else", "[actor]") {
-  // The manager acquires a thread (or process) token first and the global token second. A task
-  // that waits for the scarce token holds no global token meanwhile, so it cannot starve the
-  // tasks that only need a global one; and with one fixed order no cycle, hence no deadlock.
-  test::deterministic env;
-  auto global = spawn_limiter(env.sys(), "global", 2);
-  auto thread = spawn_limiter(env.sys(), "thread", 1);
-  for (auto kind : {task_kind::thread, task_kind::process}) {
-    auto& order = detail::acquisition_order(kind);
-    REQUIRE(order.size() == 2);
-    CHECK(order.front() == (kind == task_kind::thread ? quota::thread : quota::process));
-    CHECK(order.back() == quota::global);
-  }
-  CHECK(detail::acquisition_order(task_kind::async) == std::vector<quota>{quota::global});
-  // Thread task A: thread token, then global token. It runs.
-  env.self()->send(thread, acquire_atom::value, uint64_t{1});
-  CHECK(grants(env) == std::vector<uint64_t>{1});
-  env.self()->send(global, acquire_atom::value, uint64_t{1});
-  CHECK(grants(env) == std::vector<uint64_t>{1});
-  // Thread task B: waits for the thread token and holds nothing.
-  env.self()->send(thread, acquire_atom::value, uint64_t{2});
-  CHECK(grants(env).empty());
-  CHECK(stats(env, global).borrowed == 1);
-  // Async task C needs only a global token and gets it while B waits.
-  env.self()->send(global, acquire_atom::value, uint64_t{3});
-  CHECK(grants(env) == std::vector<uint64_t>{3});
-  // A ends: B gets the thread token, then waits its turn for a global one.
-  env.self()->send(thread, release_atom::value, std::size_t{1});
-  env.self()->send(global, release_atom::value, std::size_t{1});
-  CHECK(grants(env) == std::vector<uint64_t>{2});
-  env.self()->send(global, acquire_atom::value, uint64_t{2});
-  CHECK(grants(env) == std::vector<uint64_t>{2});
-  env.self()->send_exit(global, caf::exit_reason::user_shutdown);
-  env.self()->send_exit(thread, caf::exit_reason::user_shutdown);
-}

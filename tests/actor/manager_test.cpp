@@ -5,6 +5,7 @@
 #include <caf/system_messages.hpp>
 
 #include "manager_env.hpp"
+#include "manager_state.hpp"
 #include "taskactors/errc.hpp"
 
 using namespace taskactors;
@@ -567,7 +568,7 @@ TEST_CASE("manager: a task that ignores its cancellation is killed at the deadli
   auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
                                       shutdown_mode::cancel, caf::timespan{100ms});
   CHECK_FALSE(env.has_message());
-  CHECK(env.running_actors() == 5); // manager, 3 limiters, the stubborn task
+  CHECK(env.running_actors() == 3); // manager, token arbiter, the stubborn task
   env.advance(100ms);
   shutdown_report report;
   response.receive([&](shutdown_report& r) { report = r; },
@@ -594,4 +595,27 @@ TEST_CASE("manager: every shutdown request gets the report", "[actor]") {
           CHECK(r.metrics.total(task_state::completed) == 1);
         },
         [](caf::error& err) { FAIL(render(err)); });
+}
+
+TEST_CASE("manager: if its token arbiter dies, every live task fails naming it and the manager "
+          "stops",
+          "[actor]") {
+  manager_env env;
+  auto running = env.add(forever(), submit_options{"running", {}, {}});
+  auto waiter = env.self()->request(env.mgr, caf::infinite, wait_atom::value, running);
+  env.run();
+  auto* mgr = static_cast<std::remove_pointer_t<detail::manager_pointer>*>(
+      caf::actor_cast<caf::abstract_actor*>(env.mgr));
+  auto arbiter = mgr->state.arbiter;
+  // Not `kill`: that one would pass along the link and kill the manager unconditionally.
+  env.self()->send_exit(arbiter, caf::exit_reason::user_shutdown);
+  env.run();
+  waiter.receive(
+      [](task_info& info) {
+        CHECK(info.state == task_state::failed);
+        CHECK(info.error == errc::limiter_down);
+        CHECK_THAT(render(info.error), Catch::Contains("token arbiter"));
+      },
+      [](caf::error& err) { FAIL(render(err)); });
+  CHECK(env.running_actors() == 0);
 }
