@@ -129,33 +129,23 @@ void add_child(manager_pointer self, task_key parent, task_key child) {
 
 caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
   auto& st = self->state;
-  if (st.phase != manager_phase::running) {
-    ++st.rejected;
-    return caf::make_error(errc::shutting_down, "the manager is shutting down");
-  }
-  if (auto err = check_spec(spec)) {
-    ++st.rejected;
-    return err;
-  }
+  if (st.phase != manager_phase::running)
+    return reject(self, caf::make_error(errc::shutting_down, "the manager is shutting down"));
+  if (auto err = check_spec(spec))
+    return reject(self, std::move(err));
   // A process task needs workers, and a job they offer (once they told which).
   if (auto call = std::get_if<process_call>(&spec.body))
-    if (auto err = check_job(self, call->job)) {
-      ++st.rejected;
-      return err;
-    }
+    if (auto err = check_job(self, call->job))
+      return reject(self, std::move(err));
   auto parent = running_parent(self, spec.options.parent);
-  if (!parent) {
-    ++st.rejected;
-    return std::move(parent.error());
-  }
+  if (!parent)
+    return reject(self, std::move(parent.error()));
   auto now = self->clock().now();
   auto timeout = spec.options.timeout.value_or(st.cfg.default_timeout);
   auto deadline = spec.options.deadline.value_or(time_point::max());
   auto key = st.table.admit(std::move(spec.options.id), spec.kind(), now, timeout, deadline);
-  if (!key) {
-    ++st.rejected;
-    return std::move(key.error());
-  }
+  if (!key)
+    return reject(self, std::move(key.error()));
   auto& rt = runtime_of(self, *key);
   rt = task_runtime{};
   rt.key = *key;

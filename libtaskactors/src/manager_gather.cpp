@@ -49,27 +49,21 @@ caf::error check_gather(manager_pointer self, const gather_spec& spec) {
 
 caf::result<gather_result> start_gather(manager_pointer self, gather_spec& spec) {
   auto& st = self->state;
-  if (st.phase != manager_phase::running) {
-    ++st.rejected;
-    return caf::make_error(errc::shutting_down, "the manager is shutting down");
-  }
-  if (auto err = check_gather(self, spec)) {
-    ++st.rejected;
-    return err;
-  }
+  if (st.phase != manager_phase::running)
+    return reject(self, caf::make_error(errc::shutting_down, "the manager is shutting down"));
+  if (auto err = check_gather(self, spec))
+    return reject(self, std::move(err));
   auto parent = running_parent(self, spec.options.parent);
-  if (!parent) {
-    ++st.rejected;
-    return std::move(parent.error());
-  }
+  if (!parent)
+    return reject(self, std::move(parent.error()));
   auto& id = spec.options.id;
   if (id.empty()) {
     do
       id = fmt::format("g-{}", ++st.gathers_started);
     while (st.gathers.count(id) > 0);
   } else if (st.gathers.count(id) > 0) {
-    ++st.rejected;
-    return caf::make_error(errc::duplicate_id, fmt::format("a gather with id '{}' is running", id));
+    return reject(self, caf::make_error(errc::duplicate_id,
+                                        fmt::format("a gather with id '{}' is running", id)));
   }
   auto concurrency = spec.options.concurrency ? static_cast<std::size_t>(*spec.options.concurrency)
                                               : st.cfg.quotas().global;

@@ -111,6 +111,12 @@ quota_mask quotas_for(task_kind kind, bool inherits_global = false);
 
 task_runtime& runtime_of(manager_pointer self, task_key key);
 
+/// Counts a refused request (submit or gather) and returns why it was refused.
+inline caf::error reject(manager_pointer self, caf::error reason) {
+  ++self->state.rejected;
+  return reason;
+}
+
 /// Starts acquiring the tokens of a freshly admitted task.
 void request_tokens(manager_pointer self, task_key key);
 
