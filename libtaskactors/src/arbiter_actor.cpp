@@ -3,6 +3,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/system_messages.hpp>
 
+#include "lease_clients.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -15,11 +16,6 @@ arbiter_state::~arbiter_state() {
 }
 
 namespace {
-
-void watch(arbiter_pointer self, const caf::strong_actor_ptr& who) {
-  if (self->state.clients.emplace(who->id(), who).second)
-    self->monitor(who);
-}
 
 // Sends every grant that can be made now, then answers idle waiters if every token is back.
 void dispatch(arbiter_pointer self) {
@@ -38,11 +34,6 @@ void dispatch(arbiter_pointer self) {
   }
 }
 
-caf::actor_id sender_id(arbiter_pointer self) {
-  auto& sender = self->current_sender();
-  return sender ? sender->id() : caf::invalid_actor_id;
-}
-
 } // namespace
 
 arbiter_actor::behavior_type arbiter_behavior(arbiter_pointer self,
@@ -59,7 +50,7 @@ arbiter_actor::behavior_type arbiter_behavior(arbiter_pointer self,
         auto sender = self->current_sender();
         if (!sender)
           return; // An anonymous request cannot be answered (nor reclaimed).
-        watch(self, sender);
+        watch_client(self, sender);
         self->state.tokens.enqueue(sender->id(), ticket, quotas, self->clock().now());
         dispatch(self);
       },

@@ -7,6 +7,7 @@
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "lease_clients.hpp"
 #include "limiter_impl.hpp"
 #include "taskactors/errc.hpp"
 
@@ -23,11 +24,6 @@ limiter_state::~limiter_state() {
 
 namespace {
 
-void watch(limiter_pointer self, const caf::strong_actor_ptr& who) {
-  if (self->state.clients.emplace(who->id(), who).second)
-    self->monitor(who);
-}
-
 // Sends every grant the pool can make now, then answers idle waiters if the pool is idle.
 void dispatch(limiter_pointer self) {
   auto& st = self->state;
@@ -42,11 +38,6 @@ void dispatch(limiter_pointer self) {
       rp.deliver(stats);
     st.idle_waiters.clear();
   }
-}
-
-caf::actor_id sender_id(limiter_pointer self) {
-  auto& sender = self->current_sender();
-  return sender ? sender->id() : caf::invalid_actor_id;
 }
 
 } // namespace
@@ -65,7 +56,7 @@ limiter_actor::behavior_type limiter_behavior(limiter_pointer self, std::string 
         auto sender = self->current_sender();
         if (!sender)
           return; // An anonymous request cannot be answered (nor reclaimed).
-        watch(self, sender);
+        watch_client(self, sender);
         self->state.pool.enqueue(sender->id(), ticket, self->clock().now());
         dispatch(self);
       },
@@ -80,7 +71,7 @@ limiter_actor::behavior_type limiter_behavior(limiter_pointer self, std::string 
       [self](transfer_atom, std::size_t n, caf::actor& holder) {
         if (!holder)
           return;
-        watch(self, caf::actor_cast<caf::strong_actor_ptr>(holder));
+        watch_client(self, caf::actor_cast<caf::strong_actor_ptr>(holder));
         self->state.pool.transfer(sender_id(self), holder.id(), n);
       },
       [self](resize_atom, std::size_t new_capacity) -> caf::result<limiter_stats> {
