@@ -745,8 +745,9 @@ void write_plot(const std::string& svg) {
 
 int usage(const char* self, int rc) {
   std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: %s [--workload NAME|all] [--system NAME|all] [--n N] [--quick] [--json]\n"
-               "          [--csv FILE] [--plot FILE.svg] [--config FILE] [--set KEY=VALUE]...\n"
+               "usage: %s [--workload NAME[,NAME...]|all] [--system NAME|all] [--n N]\n"
+               "          [--quick] [--json] [--csv FILE] [--plot FILE.svg] [--config FILE]\n"
+               "          [--set KEY=VALUE]...\n"
                "workloads: spawn hold gather-io cancel timeout cpu proc-rt thread-rt scale models\n"
                "systems: taskactors raw-caf thread-per-task thread-pool python-anyio\n",
                self);
@@ -824,21 +825,34 @@ int main(int argc, char** argv) {
   self_path = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.peer = beside_me({"anyio_peer.py"});
   auto all = workloads();
-  bool known_workload = workload == "all";
+  // The workloads to run, in the order given: "all", or names separated by commas.
+  std::vector<const workload_def*> chosen;
+  std::string unknown;
+  for (std::size_t pos = 0; pos <= workload.size();) {
+    auto comma = std::min(workload.find(',', pos), workload.size());
+    auto name = workload.substr(pos, comma - pos);
+    pos = comma + 1;
+    for (auto& w : all)
+      if (name == "all" || w.name == name)
+        chosen.push_back(&w);
+    if (name != "all" &&
+        std::none_of(all.begin(), all.end(), [&](auto& w) { return w.name == name; }))
+      unknown = name;
+  }
+  bool known_workload = unknown.empty();
+  if (!known_workload)
+    workload = unknown;
   bool known_system = system == "all";
-  for (auto& w : all) {
-    known_workload |= w.name == workload;
+  for (auto& w : all)
     for (auto& [name, fn] : w.systems)
       known_system |= name == system;
-  }
   if (!known_workload || !known_system) {
     std::fprintf(stderr, "unknown %s '%s'\n", known_workload ? "system" : "workload",
                  known_workload ? system.c_str() : workload.c_str());
     return usage(argv[0], 2);
   }
-  for (auto& w : all) {
-    if (workload != "all" && w.name != workload)
-      continue;
+  for (auto* def : chosen) {
+    auto& w = *def;
     for (auto& [name, fn] : w.systems) {
       if (system != "all" && name != system)
         continue;

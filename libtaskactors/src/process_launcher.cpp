@@ -6,6 +6,7 @@
 #include "process_launcher.hpp"
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -158,7 +159,13 @@ public:
           sigemptyset(&pipe);
           sigaddset(&pipe, SIGPIPE);
           pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+          io_thread_ = std::this_thread::get_id();
           io_.run();
+          if (self_owned_) {
+            // Stopped from this thread (stop_from_own_thread): nobody else joins or frees it.
+            thread_.detach();
+            delete this;
+          }
         }) {}
 
   ~boost_launcher() override { stop(); }
@@ -252,14 +259,7 @@ public:
       std::lock_guard<std::mutex> guard{direct_mtx_};
       direct_.clear(); // from here on every write goes through the I/O thread
     }
-    asio::post(io_, [this] {
-      stopping_ = true;
-      for (auto& [id, w] : workers_)
-        if (!w->reaped)
-          ::killpg(w->pid, SIGKILL);
-      guard_.reset();
-      finish_if_idle();
-    });
+    asio::post(io_, [this] { kill_all(); });
     // Every worker was sent SIGKILL; the thread ends once all are reaped. A process the kernel
     // cannot kill at once (uninterruptible sleep) must not hang the host: give up after a while.
     {
@@ -272,7 +272,31 @@ public:
     events_ = nullptr;
   }
 
+  bool stop_from_own_thread() override {
+    if (std::this_thread::get_id() != io_thread_.load() || stopped_)
+      return false;
+    stopped_ = true;
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.clear();
+    }
+    events_ = nullptr; // whoever stops the launcher no longer listens
+    self_owned_ = true;
+    kill_all();
+    return true;
+  }
+
 private:
+  // On the I/O thread.
+  void kill_all() {
+    stopping_ = true;
+    for (auto& [id, w] : workers_)
+      if (!w->reaped)
+        ::killpg(w->pid, SIGKILL);
+    guard_.reset();
+    finish_if_idle();
+  }
+
   worker_proc* find(worker_id id) {
     auto i = workers_.find(id);
     return i == workers_.end() ? nullptr : i->second.get();
@@ -355,8 +379,9 @@ private:
 
   void read_output(worker_proc* w) {
     w->out.async_read_some(asio::buffer(w->out_buf), [this, w](bp::error_code ec, std::size_t n) {
-      if (n > 0 && events_)
-        events_->output(w->id, std::vector<char>(w->out_buf.data(), w->out_buf.data() + n));
+      // Kept alive by this copy: the work that `output` runs may stop the launcher.
+      if (auto events = events_; n > 0 && events)
+        events->output(w->id, std::vector<char>(w->out_buf.data(), w->out_buf.data() + n));
       if (ec) {
         w->out_done = true;
         maybe_finish(w);
@@ -480,6 +505,9 @@ private:
   std::unordered_map<worker_id, direct_pipe> direct_;
   bool stopping_ = false;
   bool stopped_ = false;
+  /// Set by stop_from_own_thread: the I/O thread frees the launcher when it ends.
+  bool self_owned_ = false;
+  std::atomic<std::thread::id> io_thread_{};
   std::mutex done_mtx_;
   std::condition_variable done_cv_;
   bool done_ = false;

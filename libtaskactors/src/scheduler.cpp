@@ -1,6 +1,73 @@
 #include "scheduler.hpp"
 
+#include <caf/abstract_actor.hpp>
+#include <caf/actor_cast.hpp>
+#include <caf/message_id.hpp>
+
+#include "helping_unit.hpp"
+
 namespace taskactors::detail {
+
+namespace {
+
+using handoff_coordinator = quiet_coordinator<handoff_policy>;
+
+} // namespace
+
+helping_unit::helping_unit(caf::actor_system& sys) : caf::execution_unit(&sys), sys_(sys) {
+  if (auto* c = dynamic_cast<handoff_coordinator*>(&sys.scheduler()); c && c->add_helper())
+    handoff_ = c;
+}
+
+helping_unit::~helping_unit() {
+  for (auto* job : jobs_)
+    sys_.scheduler().enqueue(job);
+  if (handoff_ != nullptr)
+    static_cast<handoff_coordinator*>(handoff_)->remove_helper();
+}
+
+bool helping_unit::scheduler_idle() const {
+  if (handoff_ == nullptr)
+    return false;
+  auto* c = static_cast<handoff_coordinator*>(handoff_);
+  return handoff_policy::idle(c->data(), c->num_workers());
+}
+
+void helping_unit::exec_later(caf::resumable* job) {
+  if (scheduler_idle())
+    jobs_.push_back(job); // the reference the caller added comes with it
+  else
+    sys_.scheduler().enqueue(job);
+}
+
+void helping_unit::run() {
+  auto throughput = sys_.scheduler().max_throughput();
+  for (std::size_t turns = 0; !jobs_.empty(); ++turns) {
+    auto* job = jobs_.front();
+    jobs_.pop_front();
+    if (turns == budget || !scheduler_idle()) {
+      sys_.scheduler().enqueue(job);
+      continue;
+    }
+    switch (job->resume(this, throughput)) {
+    case caf::resumable::resume_later:
+      jobs_.push_back(job);
+      break;
+    case caf::resumable::done:
+    case caf::resumable::awaiting_message:
+    case caf::resumable::shutdown_execution_unit:
+      caf::intrusive_ptr_release(job);
+      break;
+    }
+  }
+}
+
+void helping_unit::deliver(const caf::actor& dest, caf::message msg) {
+  helping_unit unit{dest->home_system()};
+  caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(nullptr, caf::make_message_id(),
+                                                       std::move(msg), &unit);
+  unit.run();
+}
 
 void quiet_clock::note(caf::abstract_actor* self) {
   std::lock_guard<std::mutex> guard{mtx_};

@@ -54,6 +54,12 @@ public:
     explicit worker_data(caf::scheduler::abstract_coordinator*) {}
   };
 
+  /// Whether nothing is queued and every one of `workers` threads sleeps.
+  static bool idle(coordinator_data& cd, std::size_t workers) {
+    std::lock_guard<std::mutex> guard{cd.lock};
+    return cd.queue.empty() && cd.sleeping == workers;
+  }
+
   template <class Coordinator>
   void central_enqueue(Coordinator* self, caf::resumable* job) {
     push(d(self), job, true);
@@ -155,7 +161,9 @@ private:
   std::unordered_set<caf::actor_id> timed_;
 };
 
-/// A CAF coordinator with the quiet clock.
+/// A CAF coordinator with the quiet clock. It also counts the threads outside it that run actor
+/// work (see `helping_unit`), and stops only once none does: CAF's own threads are joined at that
+/// point, and those must not touch an actor after it.
 template <class Policy>
 class quiet_coordinator : public caf::scheduler::coordinator<Policy> {
 public:
@@ -165,8 +173,37 @@ public:
 
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
 
+  void stop() override {
+    {
+      std::unique_lock<std::mutex> guard{helpers_mtx_};
+      stopping_ = true;
+      helpers_cv_.wait(guard, [this] { return helpers_ == 0; });
+    }
+    super::stop();
+  }
+
+  /// Counts a thread that runs actor work until `remove_helper`; false once the coordinator
+  /// stops, when the thread must leave that work to the scheduler.
+  bool add_helper() {
+    std::lock_guard<std::mutex> guard{helpers_mtx_};
+    if (stopping_)
+      return false;
+    ++helpers_;
+    return true;
+  }
+
+  void remove_helper() {
+    std::lock_guard<std::mutex> guard{helpers_mtx_};
+    if (--helpers_ == 0)
+      helpers_cv_.notify_all();
+  }
+
 private:
   quiet_clock clock_;
+  std::mutex helpers_mtx_;
+  std::condition_variable helpers_cv_;
+  std::size_t helpers_ = 0;
+  bool stopping_ = false;
 };
 
 } // namespace taskactors::detail

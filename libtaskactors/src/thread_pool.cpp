@@ -136,8 +136,12 @@ std::size_t thread_pool::shutdown(std::chrono::steady_clock::time_point deadline
   for (auto& j : dropped)
     if (j.abandon)
       j.abandon();
-  for (auto& t : ending)
-    t.join();
+  for (auto& t : ending) {
+    if (t.get_id() == std::this_thread::get_id())
+      t.detach(); // a pool thread running actor work after its job (helping_unit) stops the pool
+    else
+      t.join();
+  }
   for (auto& t : stuck)
     t.detach(); // it holds the shared state and ends when its job returns
   return stuck.size();

@@ -4,6 +4,7 @@
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
+#include "helping_unit.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -58,7 +59,7 @@ caf::behavior thread_task_actor::make_behavior() {
             manager = call->manager;
         }
         if (self)
-          caf::anon_send(self, returned_atom::value);
+          helping_unit::deliver(self, caf::make_message(returned_atom::value));
         else if (manager)
           caf::anon_send(manager, orphan_done_atom::value, call->key, std::move(call->outcome));
       },

@@ -6,6 +6,7 @@
 #include <caf/local_actor.hpp>
 #include <caf/send.hpp>
 
+#include "helping_unit.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -29,8 +30,11 @@ public:
     caf::anon_send(pool_, w_failed_atom::value, id, std::move(reason));
   }
 
+  // The pool actor, and what the output starts (the task, the manager, the caller and its next
+  // job), run on this thread while the scheduler's threads sleep: see helping_unit.
   void output(worker_id id, std::vector<char> bytes) override {
-    caf::anon_send(pool_, w_output_atom::value, id, std::move(bytes));
+    helping_unit::deliver(caf::actor_cast<caf::actor>(pool_),
+                          caf::make_message(w_output_atom::value, id, std::move(bytes)));
   }
 
   void exited(worker_id id, int status) override {
@@ -58,7 +62,9 @@ process_metrics to_metrics(const pool_stats& s) {
 struct pool_state : pool_driver {
   ~pool_state() override {
     // Kill and reap every worker first, so that no event arrives while the promises go.
-    if (launcher)
+    if (launcher && launcher->stop_from_own_thread())
+      static_cast<void>(launcher.release()); // its thread frees it
+    else if (launcher)
       launcher->stop();
     for (auto& [key, rp] : promises)
       rp.deliver(job_result{false,

@@ -27,3 +27,20 @@ foreach(item IN LISTS expect)
   endforeach()
 endforeach()
 message(STATUS "every workload ran and printed its keys")
+
+# A list runs those workloads in the order given; an unknown name is refused by name.
+execute_process(COMMAND "${BENCH}" --quick --json --workload cancel,spawn --system taskactors
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "taskactors-bench --workload cancel,spawn failed (${rc}):\n${out}\n${err}")
+endif()
+string(REGEX MATCHALL "\"workload\": \"[a-z-]+\"" seen "${out}")
+if(NOT seen STREQUAL "\"workload\": \"cancel\";\"workload\": \"spawn\"")
+  message(FATAL_ERROR "--workload cancel,spawn ran: ${seen}\n${out}")
+endif()
+execute_process(COMMAND "${BENCH}" --workload spawn,nope RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT rc EQUAL 2 OR NOT err MATCHES "unknown workload 'nope'")
+  message(FATAL_ERROR "--workload spawn,nope: exit ${rc}, stderr:\n${err}")
+endif()
+message(STATUS "a list of workloads ran in its order; an unknown one was refused")

@@ -3,12 +3,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <signal.h>
@@ -142,4 +145,88 @@ TEST_CASE("launcher: a write to a worker that closed its stdin fails quietly, wi
   REQUIRE(events->wait_exit(7));
   launcher->stop();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+}
+
+namespace {
+
+// Stops the launcher from its own I/O thread on the first output, as an actor that the thread
+// runs (helping_unit) and that ends the worker pool would.
+class stopper final : public worker_events {
+public:
+  process_launcher* launcher = nullptr;
+
+  void started(worker_id, int pid) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pid_ = pid;
+    cv_.notify_all();
+  }
+
+  void start_failed(worker_id, std::string) override {}
+
+  void output(worker_id, std::vector<char>) override {
+    auto took = launcher->stop_from_own_thread();
+    std::lock_guard<std::mutex> guard{mtx_};
+    outputs_ += 1;
+    took_ = took;
+    cv_.notify_all();
+  }
+
+  void exited(worker_id, int) override {
+    std::lock_guard<std::mutex> guard{mtx_};
+    exited_ = true;
+  }
+
+  // The worker's pid and whether the launcher took the stop, once the first output came.
+  std::pair<int, bool> wait_stop() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait_for(lock, 20s, [&] { return outputs_ > 0; });
+    return {pid_, took_};
+  }
+
+  int outputs() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return outputs_;
+  }
+
+  bool exited() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return exited_;
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  int pid_ = -1;
+  int outputs_ = 0;
+  bool took_ = false;
+  bool exited_ = false;
+};
+
+} // namespace
+
+TEST_CASE("launcher: stopped from its own thread, it kills its workers and frees itself",
+          "[launcher][process]") {
+  auto events = std::make_shared<stopper>();
+  auto launcher = make_process_launcher(events, nullptr);
+  events->launcher = launcher.get();
+  CHECK_FALSE(launcher->stop_from_own_thread()); // not its thread: the caller must stop it
+  // A worker that keeps writing: only the first output may be reported.
+  launcher->launch(3, shell("while echo tick; do :; done"));
+  auto [pid, took] = events->wait_stop();
+  REQUIRE(took);
+  REQUIRE(pid > 0);
+  static_cast<void>(launcher.release()); // its thread frees it
+  // The worker's process group was killed; its pid goes once the launcher's thread reaps it.
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  CHECK(::kill(pid, 0) == -1);
+  CHECK(errno == ESRCH);
+  CHECK(events->outputs() == 1);
+  CHECK_FALSE(events->exited());
+  // The launcher's thread dropped its reference to the listener when it stopped.
+  deadline = std::chrono::steady_clock::now() + 20s;
+  while (events.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  CHECK(events.use_count() == 1);
 }

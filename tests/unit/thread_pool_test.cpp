@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <memory>
 #include <vector>
 
 #include "sync.hpp"
@@ -180,4 +182,23 @@ TEST_CASE("thread pool: queued jobs are abandoned, not run, when it stops", "[un
   CHECK(returned->wait_for_at_least(1));
   CHECK(ran.value() == 0);
   CHECK(abandoned.value() == 3);
+}
+
+TEST_CASE("thread pool: a job's finish may stop and destroy the pool from the pool's own thread",
+          "[unit][threads]") {
+  // A pool thread that runs actor work after its job (helping_unit) may end the pool's owner.
+  auto pool = std::make_shared<thread_pool>(2, 10s);
+  std::promise<std::size_t> stopped;
+  auto result = stopped.get_future();
+  std::weak_ptr<thread_pool> alive = pool;
+  pool->post(thread_pool::job{[] {},
+                              [&stopped, owner = std::move(pool)]() mutable {
+                                auto stuck = owner->shutdown(clock_type::now());
+                                owner.reset(); // the last reference: the pool is destroyed here
+                                stopped.set_value(stuck);
+                              },
+                              {}});
+  REQUIRE(result.wait_for(10s) == std::future_status::ready);
+  CHECK(result.get() == 0);
+  CHECK(alive.expired());
 }
