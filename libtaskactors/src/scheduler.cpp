@@ -45,7 +45,7 @@ void helping_unit::run() {
   for (std::size_t turns = 0; !jobs_.empty(); ++turns) {
     auto* job = jobs_.front();
     jobs_.pop_front();
-    if (turns == budget || !scheduler_idle()) {
+    if (turns >= budget || !scheduler_idle()) {
       sys_.scheduler().enqueue(job);
       continue;
     }
@@ -63,6 +63,8 @@ void helping_unit::run() {
 }
 
 void helping_unit::deliver(const caf::actor& dest, caf::message msg) {
+  if (!dest)
+    return;
   helping_unit unit{dest->home_system()};
   caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(nullptr, caf::make_message_id(),
                                                        std::move(msg), &unit);

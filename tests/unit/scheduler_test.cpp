@@ -166,10 +166,10 @@ struct hop_log {
     return threads;
   }
 
-  // The threads seen once there is at least one, or when 10 s passed.
-  std::vector<std::thread::id> wait_first() {
+  // The threads seen once there are at least `n`, or when 10 s passed.
+  std::vector<std::thread::id> wait_for(std::size_t n) {
     std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, 10s, [this] { return !threads.empty(); });
+    cv.wait_for(lock, 10s, [this, n] { return threads.size() >= n; });
     return threads;
   }
 };
@@ -237,6 +237,37 @@ TEST_CASE("helping unit: a longer chain runs here for a bounded number of turns,
   caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("helping unit: a wide fan-out runs here for a bounded number of turns, then goes on "
+          "in the scheduler",
+          "[unit][scheduler]") {
+  handoff_system hs{1};
+  auto& sys = *hs.sys;
+  hop_log log;
+  static constexpr int width = 300;
+  std::vector<caf::actor> leaves;
+  for (int i = 0; i < width; ++i)
+    leaves.push_back(sys.spawn(relay, &log, caf::actor{}));
+  // Sends one message to every leaf: `width` jobs queued at once by one turn.
+  auto fan = sys.spawn(
+      [&log, leaves](caf::event_based_actor* self, int) -> caf::behavior {
+        return {[&log, self, leaves](int hops) {
+          log.note();
+          for (auto& leaf : leaves)
+            self->send(leaf, hops);
+        }};
+      },
+      0);
+  REQUIRE(wait_idle(sys));
+  helping_unit::deliver(fan, caf::make_message(1));
+  auto seen = log.wait_for(width + 1);
+  REQUIRE(seen.size() == width + 1);
+  auto here = std::count(seen.begin(), seen.end(), std::this_thread::get_id());
+  CHECK(here == static_cast<long>(helping_unit::budget));
+  for (auto& leaf : leaves)
+    caf::anon_send_exit(leaf, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(fan, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("helping unit: with a scheduler thread awake, the work goes to the scheduler",
           "[unit][scheduler]") {
   handoff_system hs{1};
@@ -260,7 +291,7 @@ TEST_CASE("helping unit: with a scheduler thread awake, the work goes to the sch
   helping_unit::deliver(target, caf::make_message(1));
   CHECK(log.seen().empty()); // queued for the busy thread, not run here
   release.set_value();
-  auto seen = log.wait_first();
+  auto seen = log.wait_for(1);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0] != std::this_thread::get_id());
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
@@ -274,7 +305,7 @@ TEST_CASE("helping unit: with CAF's own scheduler, the work goes to it", "[unit]
   hop_log log;
   auto target = sys.spawn(relay, &log, caf::actor{});
   helping_unit::deliver(target, caf::make_message(1));
-  auto seen = log.wait_first();
+  auto seen = log.wait_for(1);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0] != std::this_thread::get_id());
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
