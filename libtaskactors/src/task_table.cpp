@@ -62,21 +62,20 @@ caf::error task_table::check_id(const task_id& id) const {
   return {};
 }
 
-task_id task_table::generate_id() {
+void task_table::index_generated_id(task_record& rec, task_key key) {
+  // One hash lookup per id: the insertion itself finds an id a caller already took.
   for (;;) {
     char buf[24] = {'t', '-'};
     auto end = std::to_chars(buf + 2, buf + sizeof(buf), next_generated_id_++).ptr;
-    auto id = std::string_view{buf, static_cast<std::size_t>(end - buf)};
-    if (by_id_.count(id) == 0)
-      return task_id{id};
+    rec.id.assign(buf, end);
+    if (by_id_.emplace(rec.id, key).second)
+      return;
   }
 }
 
 caf::expected<task_key> task_table::admit(task_id id, task_kind kind, time_point now,
                                           caf::timespan timeout, time_point deadline) {
-  if (id.empty()) {
-    id = generate_id();
-  } else {
+  if (!id.empty()) {
     if (auto err = check_id(id))
       return err;
     if (by_id_.count(id) > 0)
@@ -107,8 +106,12 @@ caf::expected<task_key> task_table::admit(task_id id, task_kind kind, time_point
   rec.deadline = deadline;
   rec.timeout = timeout;
   rec.armed = time_point::max();
-  rec.id = std::move(id);
-  by_id_.emplace(rec.id, key);
+  if (id.empty()) {
+    index_generated_id(rec, key);
+  } else {
+    rec.id = std::move(id);
+    by_id_.emplace(rec.id, key);
+  }
   ++pending_;
   ++submitted_;
   count(kind, task_state::pending, 1);

@@ -152,7 +152,8 @@ private:
 
   caf::error check_id(const task_id& id) const;
 
-  task_id generate_id();
+  /// Gives `rec` the next generated id ("t-<n>") that no task has, and indexes it.
+  void index_generated_id(task_record& rec, task_key key);
 
   void arm(task_key key, task_record& rec, time_point deadline);
 
