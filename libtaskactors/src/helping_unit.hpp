@@ -10,56 +10,78 @@
 //
 // Only the library's `handoff` scheduler says whether its threads sleep; with any other
 // scheduler, or once a scheduler thread is awake, every job goes to the scheduler as usual.
+//
+// Code that may run in an actor's turn must therefore not block on a thread that may be helping:
+// joining it, or waiting for it. `helping_unit::active()` tells such code where it runs.
 
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <mutex>
 
-#include <caf/actor.hpp>
 #include <caf/execution_unit.hpp>
-#include <caf/message.hpp>
-
-namespace caf {
-class resumable;
-namespace scheduler {
-class abstract_coordinator;
-} // namespace scheduler
-} // namespace caf
+#include <caf/fwd.hpp>
 
 namespace taskactors::detail {
 
-class helping_unit final : public caf::execution_unit {
+class helping_unit;
+
+/// A scheduler that lets threads outside it run actor work: the library's coordinator.
+class helping_host {
 public:
-  /// Actor turns one `run` may take before it hands the rest to the scheduler.
-  static constexpr std::size_t budget = 64;
+  virtual ~helping_host();
 
-  explicit helping_unit(caf::actor_system& sys);
+  /// The unit those threads run actors with; null when the scheduler's policy has no say on
+  /// whether its threads sleep.
+  virtual helping_unit* helping() noexcept = 0;
 
-  helping_unit(const helping_unit&) = delete;
-  helping_unit& operator=(const helping_unit&) = delete;
+  /// Whether every scheduler thread sleeps with nothing queued.
+  virtual bool idle() = 0;
 
-  /// Hands whatever `run` left to the scheduler.
-  ~helping_unit() override;
+  /// Counts a thread that runs actor work until `remove_helper`; false once the scheduler stops.
+  bool add_helper();
 
-  /// Keeps `job` for `run` while every scheduler thread sleeps; gives it to the scheduler
-  /// otherwise.
-  void exec_later(caf::resumable* job) override;
+  void remove_helper();
 
-  /// Runs the jobs kept so far and those they start, up to `budget` turns, while the scheduler
-  /// stays asleep; hands the rest to it.
-  void run();
-
-  /// Sends `msg` to `dest` with no sender and runs what it starts (see `run`).
-  static void deliver(const caf::actor& dest, caf::message msg);
+protected:
+  /// Refuses new helpers and waits until none is left: the scheduler's own threads are joined
+  /// next, and no thread may touch an actor after that.
+  void stop_helpers();
 
 private:
-  bool scheduler_idle() const;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::size_t helpers_ = 0;
+  bool stopping_ = false;
+};
+
+/// The execution unit of helping threads, one per scheduler, alive as long as it is: an actor
+/// keeps a pointer to the unit of its last turn.
+class helping_unit final : public caf::execution_unit {
+public:
+  /// Actor turns one delivery may take before it hands the rest to the scheduler.
+  static constexpr std::size_t budget = 64;
+
+  helping_unit(caf::actor_system& sys, helping_host& host);
+
+  /// On a thread in the middle of `deliver`, keeps `job` for that thread while the scheduler
+  /// sleeps; gives it to the scheduler otherwise.
+  void exec_later(caf::resumable* job) override;
+
+  /// Sends `msg` to `dest` with no sender and, while the scheduler sleeps, runs what that starts
+  /// on the calling thread, up to `budget` turns; the rest goes to the scheduler.
+  static void deliver(caf::actor dest, caf::message msg);
+
+  /// Whether the calling thread runs actor work for a helping unit right now.
+  static bool active() noexcept;
+
+private:
+  void run(std::deque<caf::resumable*>& jobs);
 
   caf::actor_system& sys_;
-  /// The system's scheduler when it is the library's `handoff` one; null otherwise.
-  caf::scheduler::abstract_coordinator* handoff_ = nullptr;
-  std::deque<caf::resumable*> jobs_;
+  helping_host& host_;
 };
 
 } // namespace taskactors::detail

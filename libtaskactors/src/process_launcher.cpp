@@ -6,7 +6,6 @@
 #include "process_launcher.hpp"
 
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -159,10 +158,9 @@ public:
           sigemptyset(&pipe);
           sigaddset(&pipe, SIGPIPE);
           pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-          io_thread_ = std::this_thread::get_id();
           io_.run();
           if (self_owned_) {
-            // Stopped from this thread (stop_from_own_thread): nobody else joins or frees it.
+            // Stopped without waiting (stop_later): nobody else joins or frees it.
             thread_.detach();
             delete this;
           }
@@ -272,17 +270,19 @@ public:
     events_ = nullptr;
   }
 
-  bool stop_from_own_thread() override {
-    if (std::this_thread::get_id() != io_thread_.load() || stopped_)
+  bool stop_later() override {
+    if (stopped_)
       return false;
     stopped_ = true;
     {
       std::lock_guard<std::mutex> guard{direct_mtx_};
       direct_.clear();
     }
-    events_ = nullptr; // whoever stops the launcher no longer listens
-    self_owned_ = true;
-    kill_all();
+    asio::post(io_, [this] {
+      events_ = nullptr; // whoever stops the launcher no longer listens
+      self_owned_ = true;
+      kill_all();
+    });
     return true;
   }
 
@@ -505,9 +505,8 @@ private:
   std::unordered_map<worker_id, direct_pipe> direct_;
   bool stopping_ = false;
   bool stopped_ = false;
-  /// Set by stop_from_own_thread: the I/O thread frees the launcher when it ends.
+  /// Set by stop_later, on the I/O thread: that thread frees the launcher when it ends.
   bool self_owned_ = false;
-  std::atomic<std::thread::id> io_thread_{};
   std::mutex done_mtx_;
   std::condition_variable done_cv_;
   bool done_ = false;

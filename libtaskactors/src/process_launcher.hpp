@@ -61,11 +61,12 @@ public:
   /// Kills every worker still running, waits for them and stops the launcher's thread.
   virtual void stop() = 0;
 
-  /// `stop` for a caller on the launcher's own thread (which runs actor work after an event, see
-  /// `helping_unit`), where waiting for that thread would wait forever. Returns false on any other
-  /// thread. Otherwise kills every worker and returns true: no event is reported any more, and the
-  /// thread frees the launcher once the workers are reaped, so the caller must release it.
-  virtual bool stop_from_own_thread() { return false; }
+  /// `stop` without waiting, for a caller that must not block on the launcher's thread (one that
+  /// runs actor work, see `helping_unit`; the launcher's own thread among them). Kills every
+  /// worker and reports no event from then on; the launcher's thread frees the launcher once the
+  /// workers are reaped, so the caller must release it. Returns false if the launcher cannot
+  /// stop that way, and then `stop` is needed.
+  virtual bool stop_later() { return false; }
 };
 
 /// The real launcher: Boost.Process v2 (vfork and exec, no shell) and Boost.Asio pipes on one

@@ -10,48 +10,65 @@ namespace taskactors::detail {
 
 namespace {
 
-using handoff_coordinator = quiet_coordinator<handoff_policy>;
+// The delivery the calling thread is in the middle of, if any.
+struct helping_run {
+  helping_unit* unit;
+  std::deque<caf::resumable*> jobs;
+};
+
+thread_local helping_run* current_run = nullptr;
 
 } // namespace
 
-helping_unit::helping_unit(caf::actor_system& sys) : caf::execution_unit(&sys), sys_(sys) {
-  if (auto* c = dynamic_cast<handoff_coordinator*>(&sys.scheduler()); c && c->add_helper())
-    handoff_ = c;
-}
+helping_host::~helping_host() = default;
 
-helping_unit::~helping_unit() {
-  for (auto* job : jobs_)
-    sys_.scheduler().enqueue(job);
-  if (handoff_ != nullptr)
-    static_cast<handoff_coordinator*>(handoff_)->remove_helper();
-}
-
-bool helping_unit::scheduler_idle() const {
-  if (handoff_ == nullptr)
+bool helping_host::add_helper() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (stopping_)
     return false;
-  auto* c = static_cast<handoff_coordinator*>(handoff_);
-  return handoff_policy::idle(c->data(), c->num_workers());
+  ++helpers_;
+  return true;
+}
+
+void helping_host::remove_helper() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  if (--helpers_ == 0)
+    cv_.notify_all();
+}
+
+void helping_host::stop_helpers() {
+  std::unique_lock<std::mutex> guard{mtx_};
+  stopping_ = true;
+  cv_.wait(guard, [this] { return helpers_ == 0; });
+}
+
+helping_unit::helping_unit(caf::actor_system& sys, helping_host& host)
+    : caf::execution_unit(&sys), sys_(sys), host_(host) {}
+
+bool helping_unit::active() noexcept {
+  return current_run != nullptr;
 }
 
 void helping_unit::exec_later(caf::resumable* job) {
-  if (scheduler_idle())
-    jobs_.push_back(job); // the reference the caller added comes with it
+  // The reference the caller added comes with the job, either way.
+  if (current_run != nullptr && current_run->unit == this && host_.idle())
+    current_run->jobs.push_back(job);
   else
     sys_.scheduler().enqueue(job);
 }
 
-void helping_unit::run() {
+void helping_unit::run(std::deque<caf::resumable*>& jobs) {
   auto throughput = sys_.scheduler().max_throughput();
-  for (std::size_t turns = 0; !jobs_.empty(); ++turns) {
-    auto* job = jobs_.front();
-    jobs_.pop_front();
-    if (turns >= budget || !scheduler_idle()) {
+  for (std::size_t turns = 0; !jobs.empty(); ++turns) {
+    auto* job = jobs.front();
+    jobs.pop_front();
+    if (turns >= budget || !host_.idle()) {
       sys_.scheduler().enqueue(job);
       continue;
     }
     switch (job->resume(this, throughput)) {
     case caf::resumable::resume_later:
-      jobs_.push_back(job);
+      jobs.push_back(job);
       break;
     case caf::resumable::done:
     case caf::resumable::awaiting_message:
@@ -62,13 +79,41 @@ void helping_unit::run() {
   }
 }
 
-void helping_unit::deliver(const caf::actor& dest, caf::message msg) {
+void helping_unit::deliver(caf::actor dest, caf::message msg) {
   if (!dest)
     return;
-  helping_unit unit{dest->home_system()};
-  caf::actor_cast<caf::abstract_actor*>(dest)->enqueue(nullptr, caf::make_message_id(),
-                                                       std::move(msg), &unit);
-  unit.run();
+  auto* target = caf::actor_cast<caf::abstract_actor*>(dest);
+  auto* host = dynamic_cast<helping_host*>(&target->home_system().scheduler());
+  auto* unit = host != nullptr ? host->helping() : nullptr;
+  if (current_run != nullptr && current_run->unit == unit) {
+    // Already helping (an event inside an actor's turn): the current run takes it.
+    target->enqueue(nullptr, caf::make_message_id(), std::move(msg), unit);
+    return;
+  }
+  if (unit == nullptr || current_run != nullptr || !host->add_helper()) {
+    target->enqueue(nullptr, caf::make_message_id(), std::move(msg), nullptr);
+    return;
+  }
+  helping_run run{unit, {}};
+  current_run = &run;
+  // Ends the delivery on every path, an exception included: what is left goes to the
+  // scheduler, and the thread stops counting as a helper only once it holds no actor.
+  struct finish {
+    helping_run& run;
+    helping_host& host;
+    caf::actor& dest;
+    ~finish() {
+      for (auto* job : run.jobs)
+        run.unit->system().scheduler().enqueue(job);
+      run.jobs.clear();
+      current_run = nullptr;
+      dest = nullptr;
+      host.remove_helper();
+    }
+  } end{run, *host, dest};
+  target->enqueue(nullptr, caf::make_message_id(), std::move(msg), unit);
+  dest = nullptr;
+  unit->run(run.jobs);
 }
 
 void quiet_clock::note(caf::abstract_actor* self) {

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <type_traits>
 
 #include <unordered_set>
 
@@ -28,6 +29,8 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scheduler/coordinator.hpp>
+
+#include "helping_unit.hpp"
 
 namespace taskactors::detail {
 
@@ -161,49 +164,41 @@ private:
   std::unordered_set<caf::actor_id> timed_;
 };
 
-/// A CAF coordinator with the quiet clock. It also counts the threads outside it that run actor
-/// work (see `helping_unit`), and stops only once none does: CAF's own threads are joined at that
-/// point, and those must not touch an actor after it.
+/// A CAF coordinator with the quiet clock. With the `handoff` policy it also lets threads outside
+/// it run actor work while all its threads sleep (see `helping_unit`), and stops only once none
+/// does: CAF's own threads are joined at that point, and those must not touch an actor after it.
 template <class Policy>
-class quiet_coordinator : public caf::scheduler::coordinator<Policy> {
+class quiet_coordinator : public caf::scheduler::coordinator<Policy>, public helping_host {
 public:
   using super = caf::scheduler::coordinator<Policy>;
 
-  explicit quiet_coordinator(caf::actor_system& sys) : super(sys), clock_(super::clock()) {}
+  explicit quiet_coordinator(caf::actor_system& sys)
+      : super(sys), clock_(super::clock()), unit_(sys, *this) {}
 
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
 
   void stop() override {
-    {
-      std::unique_lock<std::mutex> guard{helpers_mtx_};
-      stopping_ = true;
-      helpers_cv_.wait(guard, [this] { return helpers_ == 0; });
-    }
+    stop_helpers();
     super::stop();
   }
 
-  /// Counts a thread that runs actor work until `remove_helper`; false once the coordinator
-  /// stops, when the thread must leave that work to the scheduler.
-  bool add_helper() {
-    std::lock_guard<std::mutex> guard{helpers_mtx_};
-    if (stopping_)
-      return false;
-    ++helpers_;
-    return true;
+  helping_unit* helping() noexcept override {
+    if constexpr (std::is_same_v<Policy, handoff_policy>)
+      return &unit_;
+    else
+      return nullptr;
   }
 
-  void remove_helper() {
-    std::lock_guard<std::mutex> guard{helpers_mtx_};
-    if (--helpers_ == 0)
-      helpers_cv_.notify_all();
+  bool idle() override {
+    if constexpr (std::is_same_v<Policy, handoff_policy>)
+      return handoff_policy::idle(this->data(), this->num_workers());
+    else
+      return false;
   }
 
 private:
   quiet_clock clock_;
-  std::mutex helpers_mtx_;
-  std::condition_variable helpers_cv_;
-  std::size_t helpers_ = 0;
-  bool stopping_ = false;
+  helping_unit unit_;
 };
 
 } // namespace taskactors::detail

@@ -4,6 +4,8 @@
 
 #include <pthread.h>
 
+#include "helping_unit.hpp"
+
 namespace taskactors::detail {
 
 thread_pool::thread_pool(std::size_t max_threads, std::chrono::nanoseconds idle_timeout)
@@ -137,8 +139,10 @@ std::size_t thread_pool::shutdown(std::chrono::steady_clock::time_point deadline
     if (j.abandon)
       j.abandon();
   for (auto& t : ending) {
-    if (t.get_id() == std::this_thread::get_id())
-      t.detach(); // a pool thread running actor work after its job (helping_unit) stops the pool
+    // A thread that runs actor work (helping_unit) waits for no thread that may be doing the
+    // same, itself included: those threads end on their own, the pool being stopped.
+    if (helping_unit::active() || t.get_id() == std::this_thread::get_id())
+      t.detach();
     else
       t.join();
   }

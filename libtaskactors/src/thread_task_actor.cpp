@@ -59,7 +59,7 @@ caf::behavior thread_task_actor::make_behavior() {
             manager = call->manager;
         }
         if (self)
-          helping_unit::deliver(self, caf::make_message(returned_atom::value));
+          helping_unit::deliver(std::move(self), caf::make_message(returned_atom::value));
         else if (manager)
           caf::anon_send(manager, orphan_done_atom::value, call->key, std::move(call->outcome));
       },

@@ -1,5 +1,7 @@
 #include "worker_pool.hpp"
 
+#include <mutex>
+
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/delegated.hpp>
@@ -17,31 +19,48 @@ struct pool_state;
 
 using pool_pointer = worker_pool_actor::stateful_pointer<pool_state>;
 
-// Forwards the launcher's events (from its I/O thread) to the pool actor as messages.
+// Forwards the launcher's events (from its I/O thread) to the pool actor as messages, until the
+// pool detaches it.
 class pool_events final : public worker_events {
 public:
   explicit pool_events(worker_pool_actor pool) : pool_(std::move(pool)) {}
 
   void started(worker_id id, int pid) override {
-    caf::anon_send(pool_, w_started_atom::value, id, static_cast<int32_t>(pid));
+    if (auto pool = target())
+      caf::anon_send(pool, w_started_atom::value, id, static_cast<int32_t>(pid));
   }
 
   void start_failed(worker_id id, std::string reason) override {
-    caf::anon_send(pool_, w_failed_atom::value, id, std::move(reason));
+    if (auto pool = target())
+      caf::anon_send(pool, w_failed_atom::value, id, std::move(reason));
   }
 
   // The pool actor, and what the output starts (the task, the manager, the caller and its next
   // job), run on this thread while the scheduler's threads sleep: see helping_unit.
   void output(worker_id id, std::vector<char> bytes) override {
-    helping_unit::deliver(caf::actor_cast<caf::actor>(pool_),
-                          caf::make_message(w_output_atom::value, id, std::move(bytes)));
+    if (auto pool = target())
+      helping_unit::deliver(caf::actor_cast<caf::actor>(std::move(pool)),
+                            caf::make_message(w_output_atom::value, id, std::move(bytes)));
   }
 
   void exited(worker_id id, int status) override {
-    caf::anon_send(pool_, w_exited_atom::value, id, static_cast<int32_t>(status));
+    if (auto pool = target())
+      caf::anon_send(pool, w_exited_atom::value, id, static_cast<int32_t>(status));
+  }
+
+  /// No event reaches the pool from now on, and the pool is no longer referenced from here.
+  void detach() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    pool_ = nullptr;
   }
 
 private:
+  worker_pool_actor target() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return pool_;
+  }
+
+  std::mutex mtx_;
   worker_pool_actor pool_;
 };
 
@@ -61,9 +80,14 @@ process_metrics to_metrics(const pool_stats& s) {
 
 struct pool_state : pool_driver {
   ~pool_state() override {
-    // Kill and reap every worker first, so that no event arrives while the promises go.
-    if (launcher && launcher->stop_from_own_thread())
-      static_cast<void>(launcher.release()); // its thread frees it
+    // Kill and reap every worker first, so that no event arrives while the promises go. A thread
+    // that runs actor work for the scheduler (helping_unit) must not wait for the launcher's
+    // thread, which may be helping too: it detaches the pool from the launcher, which then stops
+    // and frees itself.
+    if (events)
+      events->detach();
+    if (launcher && helping_unit::active() && launcher->stop_later())
+      static_cast<void>(launcher.release());
     else if (launcher)
       launcher->stop();
     for (auto& [key, rp] : promises)
@@ -106,6 +130,7 @@ struct pool_state : pool_driver {
 
   pool_pointer self = nullptr;
   std::unique_ptr<worker_supervisor> sup;
+  std::shared_ptr<pool_events> events;
   std::unique_ptr<process_launcher> launcher;
   launch_spec launch;
   jobs_listener_actor listener;
@@ -156,9 +181,9 @@ worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_
   state.listener = std::move(listener);
   state.log = std::make_unique<logger>(cfg.log);
   state.launch = std::move(cfg.launch);
-  auto events = std::make_shared<pool_events>(caf::actor_cast<worker_pool_actor>(self));
-  state.launcher = cfg.make_launcher ? cfg.make_launcher(events)
-                                     : make_process_launcher(events, state.log->sink());
+  state.events = std::make_shared<pool_events>(caf::actor_cast<worker_pool_actor>(self));
+  state.launcher = cfg.make_launcher ? cfg.make_launcher(state.events)
+                                     : make_process_launcher(state.events, state.log->sink());
   state.sup = std::make_unique<worker_supervisor>(cfg.settings, state);
   state.sup->start(self->clock().now());
   after_event(self);

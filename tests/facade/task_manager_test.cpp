@@ -80,6 +80,7 @@ TEST_CASE("task manager: a wait limit ends the wait, not the task", "[facade]") 
   task_manager tm{quiet()};
   auto id = tm.submit([](async_context& ctx) { return ctx.pending(); });
   REQUIRE(id);
+  REQUIRE(test::poll_until([&] { return tm.status(*id)->state == task_state::running; }));
   auto waited = tm.wait(*id, 10ms);
   REQUIRE_FALSE(waited);
   CHECK(is(waited.error(), errc::wait_timeout));

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +18,7 @@
 #include <signal.h>
 
 #include "process_launcher.hpp"
+#include "taskactors/log.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;
@@ -149,11 +151,12 @@ TEST_CASE("launcher: a write to a worker that closed its stdin fails quietly, wi
 
 namespace {
 
-// Stops the launcher from its own I/O thread on the first output, as an actor that the thread
-// runs (helping_unit) and that ends the worker pool would.
+// Stops the launcher without waiting on the first output, from the launcher's own I/O thread, as
+// an actor that the thread runs (helping_unit) and that ends the worker pool would.
 class stopper final : public worker_events {
 public:
-  process_launcher* launcher = nullptr;
+  /// Set by the test once the worker runs; outputs before that are ignored.
+  std::atomic<process_launcher*> launcher{nullptr};
 
   void started(worker_id, int pid) override {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -164,10 +167,12 @@ public:
   void start_failed(worker_id, std::string) override {}
 
   void output(worker_id, std::vector<char>) override {
-    auto took = launcher->stop_from_own_thread();
+    auto* target = launcher.load();
+    if (target == nullptr)
+      return;
     std::lock_guard<std::mutex> guard{mtx_};
-    outputs_ += 1;
-    took_ = took;
+    if (outputs_++ == 0)
+      took_ = target->stop_later(); // only posts to this thread: no wait under the lock
     cv_.notify_all();
   }
 
@@ -176,16 +181,18 @@ public:
     exited_ = true;
   }
 
-  // The worker's pid and whether the launcher took the stop, once the first output came.
-  std::pair<int, bool> wait_stop() {
+  // The worker's pid once it started.
+  int wait_started() {
     std::unique_lock<std::mutex> lock{mtx_};
-    cv_.wait_for(lock, 20s, [&] { return outputs_ > 0; });
-    return {pid_, took_};
+    cv_.wait_for(lock, 20s, [&] { return pid_ > 0; });
+    return pid_;
   }
 
-  int outputs() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return outputs_;
+  // Whether the launcher took the stop, once the first output came.
+  bool wait_output() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait_for(lock, 20s, [&] { return outputs_ > 0; });
+    return took_;
   }
 
   bool exited() {
@@ -202,31 +209,50 @@ private:
   bool exited_ = false;
 };
 
+// Waits until `pid` is gone (reaped), or 20 s passed; returns errno of the last probe.
+int wait_gone(int pid) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  for (;;) {
+    auto rc = ::kill(pid, 0);
+    auto err = errno;
+    if (rc == -1)
+      return err;
+    if (std::chrono::steady_clock::now() > deadline)
+      return 0;
+    std::this_thread::yield();
+  }
+}
+
+// Waits until only the test holds `p`: the launcher freed itself and dropped its copies.
+template <class T>
+bool wait_sole_owner(const std::shared_ptr<T>& p) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (p.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  return p.use_count() == 1;
+}
+
 } // namespace
 
-TEST_CASE("launcher: stopped from its own thread, it kills its workers and frees itself",
+TEST_CASE("launcher: stopped without waiting, it kills its workers and frees itself",
           "[launcher][process]") {
   auto events = std::make_shared<stopper>();
-  auto launcher = make_process_launcher(events, nullptr);
-  events->launcher = launcher.get();
-  CHECK_FALSE(launcher->stop_from_own_thread()); // not its thread: the caller must stop it
-  // A worker that keeps writing: only the first output may be reported.
+  auto log = make_null_sink();
+  auto launcher = make_process_launcher(events, log);
+  // A worker that keeps writing: no output may be reported after the stop.
   launcher->launch(3, shell("while echo tick; do :; done"));
-  auto [pid, took] = events->wait_stop();
-  REQUIRE(took);
+  auto pid = events->wait_started();
   REQUIRE(pid > 0);
-  static_cast<void>(launcher.release()); // its thread frees it
-  // The worker's process group was killed; its pid goes once the launcher's thread reaps it.
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
-  CHECK(::kill(pid, 0) == -1);
-  CHECK(errno == ESRCH);
-  CHECK(events->outputs() == 1);
+  SECTION("from its own thread, in an event") {
+    events->launcher = launcher.get();
+    REQUIRE(events->wait_output());
+    static_cast<void>(launcher.release()); // its thread frees it
+  }
+  SECTION("from another thread") {
+    REQUIRE(launcher.release()->stop_later());
+  }
+  CHECK(wait_gone(pid) == ESRCH);
+  CHECK(wait_sole_owner(events));
+  CHECK(wait_sole_owner(log)); // the launcher, which held the log, is gone
   CHECK_FALSE(events->exited());
-  // The launcher's thread dropped its reference to the listener when it stopped.
-  deadline = std::chrono::steady_clock::now() + 20s;
-  while (events.use_count() > 1 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
-  CHECK(events.use_count() == 1);
 }

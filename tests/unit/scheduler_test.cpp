@@ -154,10 +154,13 @@ struct hop_log {
   std::mutex mtx;
   std::condition_variable cv;
   std::vector<std::thread::id> threads;
+  /// Whether each turn ran on a helping thread.
+  std::vector<bool> helping;
 
   void note() {
     std::lock_guard<std::mutex> guard{mtx};
     threads.push_back(std::this_thread::get_id());
+    helping.push_back(helping_unit::active());
     cv.notify_all();
   }
 
@@ -209,6 +212,9 @@ TEST_CASE("helping unit: while the scheduler sleeps, the delivering thread runs 
   REQUIRE(seen.size() == 2);
   CHECK(seen[0] == std::this_thread::get_id());
   CHECK(seen[1] == std::this_thread::get_id());
+  std::lock_guard<std::mutex> guard{log.mtx};
+  CHECK(log.helping == std::vector<bool>{true, true});
+  CHECK_FALSE(helping_unit::active()); // only during the delivery
   caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(last, caf::exit_reason::user_shutdown);
 }
@@ -230,8 +236,7 @@ TEST_CASE("helping unit: a longer chain runs here for a bounded number of turns,
   auto seen = log.seen();
   REQUIRE(seen.size() == hops + 1);
   auto here = std::count(seen.begin(), seen.end(), std::this_thread::get_id());
-  CHECK(here >= 1);
-  CHECK(here <= static_cast<long>(helping_unit::budget));
+  CHECK(here == static_cast<long>(helping_unit::budget));
   CHECK(seen.back() != std::this_thread::get_id());
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
@@ -294,6 +299,10 @@ TEST_CASE("helping unit: with a scheduler thread awake, the work goes to the sch
   auto seen = log.wait_for(1);
   REQUIRE(seen.size() == 1);
   CHECK(seen[0] != std::this_thread::get_id());
+  {
+    std::lock_guard<std::mutex> guard{log.mtx};
+    CHECK(log.helping == std::vector<bool>{false}); // a scheduler thread is not a helper
+  }
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(blocker, caf::exit_reason::user_shutdown);
 }

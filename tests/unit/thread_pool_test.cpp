@@ -187,12 +187,13 @@ TEST_CASE("thread pool: queued jobs are abandoned, not run, when it stops", "[un
 TEST_CASE("thread pool: a job's finish may stop and destroy the pool from the pool's own thread",
           "[unit][threads]") {
   // A pool thread that runs actor work after its job (helping_unit) may end the pool's owner.
-  auto pool = std::make_shared<thread_pool>(2, 10s);
+  auto owner = std::make_shared<thread_pool>(2, 10s);
+  auto* pool = owner.get();
+  std::weak_ptr<thread_pool> alive = owner;
   std::promise<std::size_t> stopped;
   auto result = stopped.get_future();
-  std::weak_ptr<thread_pool> alive = pool;
   pool->post(thread_pool::job{[] {},
-                              [&stopped, owner = std::move(pool)]() mutable {
+                              [&stopped, owner = std::move(owner)]() mutable {
                                 auto stuck = owner->shutdown(clock_type::now());
                                 owner.reset(); // the last reference: the pool is destroyed here
                                 stopped.set_value(stuck);
