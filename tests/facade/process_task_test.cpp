@@ -297,7 +297,9 @@ TEST_CASE("process tasks: repeated crashes pause restarts, then the pool recover
   auto cfg = with_workers(1);
   cfg.workers.restart_intensity = 2;
   cfg.workers.restart_period = 10s;
-  cfg.workers.restart_backoff = 300ms;
+  // Long enough that the next job surely arrives within it, even on a loaded machine under a
+  // sanitizer (300 ms was not: it once ran out between the third crash and the next job).
+  cfg.workers.restart_backoff = 2s;
   task_manager tm{cfg};
   for (int i = 0; i < 3; ++i)
     CHECK(is(tm.run_in_process(call<void>("crash")).error(), errc::worker_crashed));
@@ -307,7 +309,7 @@ TEST_CASE("process tasks: repeated crashes pause restarts, then the pool recover
   CHECK(tm.metrics()->processes.backing_off);
   // Let the back-off pass (an async task that completes after it; no sleep here).
   auto later = tm.submit([](async_context& ctx) {
-    ctx.after(400ms, [&ctx] { ctx.complete(); });
+    ctx.after(2100ms, [&ctx] { ctx.complete(); });
     return ctx.pending();
   });
   REQUIRE(tm.wait(*later, 10s));
