@@ -6,7 +6,7 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
-#include "arbiter_actor.hpp"
+#include "actors/arbiter_actor.hpp"
 #include "deterministic.hpp"
 #include "taskactors/errc.hpp"
 

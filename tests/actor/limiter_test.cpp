@@ -5,7 +5,7 @@
 #include <caf/send.hpp>
 
 #include "deterministic.hpp"
-#include "manager_state.hpp"
+#include "actors/manager_state.hpp"
 #include "taskactors/errc.hpp"
 #include "taskactors/limiter_actor.hpp"
 #include "taskactors/manager_actor.hpp"

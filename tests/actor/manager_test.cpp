@@ -5,7 +5,7 @@
 #include <caf/system_messages.hpp>
 
 #include "manager_env.hpp"
-#include "manager_state.hpp"
+#include "actors/manager_state.hpp"
 #include "taskactors/errc.hpp"
 
 using namespace taskactors;

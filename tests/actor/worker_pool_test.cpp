@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "manager_env.hpp"
-#include "manager_state.hpp"
+#include "actors/manager_state.hpp"
 #include "taskactors/errc.hpp"
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 using namespace taskactors::wire;
 

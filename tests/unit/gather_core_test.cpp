@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "gather_core.hpp"
+#include "core/gather_core.hpp"
 #include "taskactors/errc.hpp"
 
 using namespace taskactors;

@@ -17,7 +17,7 @@
 
 #include <signal.h>
 
-#include "process_launcher.hpp"
+#include "os/process_launcher.hpp"
 #include "taskactors/log.hpp"
 
 using namespace taskactors;

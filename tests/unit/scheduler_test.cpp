@@ -16,8 +16,8 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
-#include "helping_unit.hpp"
-#include "scheduler.hpp"
+#include "runtime/helping_unit.hpp"
+#include "runtime/scheduler.hpp"
 
 using namespace taskactors::detail;
 using namespace std::chrono_literals;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "task_table.hpp"
+#include "core/task_table.hpp"
 #include "taskactors/errc.hpp"
 
 using namespace taskactors;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "sync.hpp"
-#include "thread_pool.hpp"
+#include "runtime/thread_pool.hpp"
 
 using namespace taskactors::detail;
 using namespace taskactors::test;

@@ -2,7 +2,7 @@
 
 #include <tuple>
 
-#include "token_arbiter.hpp"
+#include "core/token_arbiter.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "token_pool.hpp"
+#include "core/token_pool.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;

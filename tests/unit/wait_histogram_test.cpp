@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "wait_histogram.hpp"
+#include "core/wait_histogram.hpp"
 
 using taskactors::detail::wait_histogram;
 using namespace std::chrono_literals;

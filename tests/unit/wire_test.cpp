@@ -6,7 +6,7 @@
 
 #include "taskactors/errc.hpp"
 #include "taskactors/serialization.hpp"
-#include "wire.hpp"
+#include "wire/wire.hpp"
 
 using namespace taskactors;
 using namespace taskactors::wire;

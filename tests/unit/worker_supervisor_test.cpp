@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 
 #include "taskactors/errc.hpp"
-#include "wire.hpp"
-#include "worker_supervisor.hpp"
+#include "wire/wire.hpp"
+#include "core/worker_supervisor.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;

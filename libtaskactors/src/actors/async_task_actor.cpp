@@ -1,0 +1,137 @@
+#include "actors/async_task_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/delegated.hpp>
+#include <caf/result.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+
+#include "taskactors/errc.hpp"
+
+namespace taskactors::detail {
+
+async_task_actor::async_task_actor(caf::actor_config& cfg, uint64_t key, task_id id,
+                                   task_parent_actor parent, async_body body)
+    : caf::event_based_actor(cfg), key_(key), id_(std::move(id)), parent_(std::move(parent)),
+      body_(std::move(body)), ctx_(this) {}
+
+caf::behavior async_task_actor::make_behavior() {
+  set_exception_handler(
+      [](std::exception_ptr& ptr) -> caf::error { return exception_to_error(ptr); });
+  try {
+    body_(ctx_);
+  } catch (...) {
+    finish(task_outcome{task_state::failed, {}, exception_to_error(std::current_exception())});
+  }
+  if (finished_)
+    return {};
+  return {
+      [](timer_atom, timer_id) -> caf::result<void> { return caf::delegated<void>{}; },
+      [](exec_atom, closure& callback) { callback.fn(); },
+  };
+}
+
+async_task_actor::extras& async_task_actor::more() {
+  if (!extras_)
+    extras_ = std::make_unique<extras>();
+  return *extras_;
+}
+
+void async_task_actor::on_exit() {
+  caf::error reason;
+  if (!finished_) {
+    // Stopped without a result: tell the manager why, so that it can settle the task and return
+    // the tokens.
+    reason = fail_state() ? fail_state()
+                          : caf::make_error(errc::task_vanished,
+                                            "the task's actor stopped without a result");
+    send(parent_, done_atom::value, key_, task_outcome{task_state::failed, {}, reason, true});
+  }
+  if (extras_) {
+    if (!reason)
+      reason = extras_->exit_reason;
+    auto hooks = std::move(extras_->exit_hooks);
+    for (auto& hook : hooks) {
+      try {
+        hook(reason);
+      } catch (...) {
+        // Cleanup must not throw; an exception here has nowhere to go.
+      }
+    }
+    extras_.reset();
+  }
+  body_ = nullptr;
+}
+
+void async_task_actor::finish(task_outcome outcome) {
+  if (finished_)
+    return;
+  finished_ = true;
+  if (outcome.state == task_state::failed && extras_)
+    extras_->exit_reason = outcome.error;
+  send(parent_, done_atom::value, key_, std::move(outcome));
+  quit();
+}
+
+void async_task_actor::fire(timer_id id) {
+  if (!extras_)
+    return;
+  auto& timers = extras_->timers;
+  auto i = timers.find(id);
+  if (i == timers.end())
+    return;
+  auto callback = std::move(i->second);
+  timers.erase(i);
+  if (finished_)
+    return;
+  try {
+    callback();
+  } catch (...) {
+    finish(task_outcome{task_state::failed, {}, exception_to_error(std::current_exception())});
+  }
+}
+
+caf::actor async_task_actor::context::manager() const {
+  return caf::actor_cast<caf::actor>(owner_->parent_);
+}
+
+void async_task_actor::context::complete_with(task_value value) {
+  owner_->finish(task_outcome{task_state::completed, std::move(value), {}});
+}
+
+void async_task_actor::context::fail(caf::error reason) {
+  if (!reason)
+    reason = caf::make_error(errc::task_failed, "failed without a reason");
+  owner_->finish(task_outcome{task_state::failed, {}, std::move(reason)});
+}
+
+timer_id async_task_actor::context::after(caf::timespan delay, std::function<void()> callback) {
+  auto& more = owner_->more();
+  auto id = ++more.next_timer;
+  more.timers.emplace(id, std::move(callback));
+  // A request to ourselves that is never answered: its timeout is our timer. Unlike a delayed
+  // message it is disarmed when the actor stops and does not keep the actor alive.
+  auto* self = owner_;
+  self->request(caf::actor_cast<caf::actor>(self), delay, timer_atom::value, id)
+      .then([] {}, [self, id](caf::error&) { self->fire(id); });
+  return id;
+}
+
+void async_task_actor::context::cancel_timer(timer_id id) noexcept {
+  if (owner_->extras_)
+    owner_->extras_->timers.erase(id);
+}
+
+std::function<void(std::function<void()>)> async_task_actor::context::dispatcher() const {
+  return [addr = owner_->address()](std::function<void()> fn) {
+    if (auto handle = caf::actor_cast<caf::actor>(addr))
+      caf::anon_send(handle, exec_atom::value, closure{std::move(fn)});
+  };
+}
+
+void async_task_actor::context::on_exit(std::function<void(const caf::error&)> cleanup) {
+  owner_->more().exit_hooks.push_back(std::move(cleanup));
+}
+
+} // namespace taskactors::detail

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/event_based_actor.hpp>
+
+#include "actors/manager_internal.hpp"
+#include "taskactors/async_context.hpp"
+
+namespace taskactors::detail {
+
+/// The actor of one async task: runs the body once, then its timers and handlers, and stops.
+/// It reports to its manager exactly once: its result when the code finishes, or, from its exit
+/// hook, the reason it stopped without one (cancellation and timeouts arrive as exit messages,
+/// exceptions end it with an error). CAF runs `on_exit` on every termination path.
+class async_task_actor final : public caf::event_based_actor {
+public:
+  async_task_actor(caf::actor_config& cfg, uint64_t key, task_id id, task_parent_actor parent,
+                   async_body body);
+
+  caf::behavior make_behavior() override;
+
+  void on_exit() override;
+
+private:
+  class context final : public async_context {
+  public:
+    explicit context(async_task_actor* owner) noexcept : owner_(owner) {}
+
+    const task_id& id() const noexcept override { return owner_->id_; }
+
+    caf::event_based_actor* self() noexcept override { return owner_; }
+
+    caf::actor manager() const override;
+
+    void fail(caf::error reason) override;
+
+    bool finished() const noexcept override { return owner_->finished_; }
+
+    timer_id after(caf::timespan delay, std::function<void()> callback) override;
+
+    void cancel_timer(timer_id id) noexcept override;
+
+    void on_exit(std::function<void(const caf::error&)> cleanup) override;
+
+    std::function<void(std::function<void()>)> dispatcher() const override;
+
+  protected:
+    void complete_with(task_value value) override;
+
+  private:
+    async_task_actor* owner_;
+  };
+
+  /// What only some tasks use, allocated on first use: an idle task stays small.
+  struct extras {
+    timer_id next_timer = 0;
+    std::unordered_map<timer_id, std::function<void()>> timers;
+    std::vector<std::function<void(const caf::error&)>> exit_hooks;
+    /// The reason handed to the exit hooks.
+    caf::error exit_reason;
+  };
+
+  extras& more();
+
+  void finish(task_outcome outcome);
+
+  void fire(timer_id id);
+
+  uint64_t key_;
+  task_id id_;
+  task_parent_actor parent_;
+  async_body body_;
+  context ctx_;
+  bool finished_ = false;
+  std::unique_ptr<extras> extras_;
+};
+
+} // namespace taskactors::detail

@@ -1,0 +1,291 @@
+// The path of a task through the manager: tokens, start, end, timers.
+
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/make_message.hpp>
+#include <caf/send.hpp>
+#include <caf/system_messages.hpp>
+#include <fmt/format.h>
+
+#include "actors/async_task_actor.hpp"
+#include "actors/manager_state.hpp"
+#include "actors/process_task_actor.hpp"
+#include "taskactors/errc.hpp"
+#include "actors/thread_task_actor.hpp"
+
+namespace taskactors::detail {
+
+namespace {
+
+// Returns the tokens the manager holds for a task that will not run.
+void return_held(manager_pointer self, task_runtime& rt) {
+  if (rt.held != 0)
+    self->send(self->state.arbiter, release_atom::value, rt.held);
+  rt.held = 0;
+}
+
+caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
+                            task_runtime& rt) {
+  auto parent = caf::actor_cast<task_parent_actor>(self);
+  auto body = std::move(rt.body); // the actor takes the code; the slot keeps none
+  if (rec.kind == task_kind::process)
+    return self->spawn<process_task_actor>(
+        key, std::move(parent), std::get<process_call>(std::move(*body)), self->state.workers);
+  if (rec.kind == task_kind::thread)
+    return self->spawn<thread_task_actor>(
+        key, rec.id, std::move(parent), std::get<thread_body>(std::move(*body)), self->state.pool);
+  return self->spawn<async_task_actor>(key, rec.id, std::move(parent),
+                                       std::get<async_body>(std::move(*body)));
+}
+
+void release(manager_pointer self, task_runtime& rt, quota q) {
+  if (rt.held & mask_of(q)) {
+    self->send(self->state.arbiter, release_atom::value, mask_of(q));
+    rt.held = static_cast<quota_mask>(rt.held & ~mask_of(q));
+  }
+}
+
+// A thread task ended while its callable runs: it keeps only its thread token.
+void abandon(manager_pointer self, task_runtime& rt) {
+  if (rt.abandoned)
+    return;
+  rt.abandoned = true;
+  ++self->state.abandoned;
+  release(self, rt, quota::global);
+}
+
+// The callable of an abandoned thread task returned: its thread token goes back.
+void settle_abandoned(manager_pointer self, task_runtime& rt) {
+  if (rt.abandoned) {
+    rt.abandoned = false;
+    --self->state.abandoned;
+  }
+  return_held(self, rt);
+}
+
+caf::error timeout_reason(const task_record& rec, time_point now) {
+  if (rec.state == task_state::pending)
+    return caf::make_error(errc::timeout, "deadline passed before the task started");
+  if (rec.timeout != no_timeout && now - rec.started_at >= rec.timeout)
+    return caf::make_error(
+        errc::timeout,
+        fmt::format("execution timeout of {} ms exceeded",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(rec.timeout).count()));
+  return caf::make_error(errc::timeout, "deadline passed while running");
+}
+
+void start_task(manager_pointer self, task_key key) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto rec = st.table.find(key);
+  auto& rt = runtime_of(self, key);
+  if (rec->deadline <= now) {
+    // Its deadline passed while it waited for tokens: it never starts.
+    stop_task(self, key, task_state::timeout, timeout_reason(*rec, now));
+    return;
+  }
+  rt.actor = spawn_task_actor(self, key, *rec, rt);
+  ++st.live_actors;
+  st.table.start(key, now);
+  st.log->debug("task {} started ({})", rec->id, to_string(rec->kind));
+  rearm(self);
+}
+
+void notify(manager_pointer self, task_key key) {
+  auto& st = self->state;
+  auto i = st.waiters.find(key);
+  if (i != st.waiters.end()) {
+    auto info = st.table.info(key);
+    for (auto& rp : i->second)
+      rp.deliver(info);
+    st.waiters.erase(i);
+  }
+}
+
+void log_end(manager_pointer self, const task_record& rec) {
+  auto& log = *self->state.log;
+  switch (rec.state) {
+  case task_state::completed:
+    log.debug("task {} completed", rec.id);
+    break;
+  case task_state::cancelled:
+    log.debug("task {} cancelled", rec.id);
+    break;
+  default:
+    log.info("task {} {}: {}", rec.id, to_string(rec.state), render(rec.error));
+  }
+}
+
+} // namespace
+
+quota_mask quotas_for(task_kind kind, bool inherits_global) {
+  quota_mask own = 0;
+  if (kind == task_kind::thread)
+    own = mask_of(quota::thread);
+  else if (kind == task_kind::process)
+    own = mask_of(quota::process);
+  return inherits_global ? own : static_cast<quota_mask>(own | mask_of(quota::global));
+}
+
+task_runtime& runtime_of(manager_pointer self, task_key key) {
+  auto& runtimes = self->state.runtimes;
+  auto slot = static_cast<uint32_t>(key);
+  if (slot >= runtimes.size())
+    runtimes.resize(slot + 1);
+  return runtimes[slot];
+}
+
+void request_tokens(manager_pointer self, task_key key) {
+  auto rec = self->state.table.find(key);
+  auto& rt = runtime_of(self, key);
+  auto quotas = quotas_for(rec->kind, rt.inherits_global);
+  if (quotas == 0) {
+    start_task(self, key); // An async child runs on its parent's global token.
+    return;
+  }
+  rt.requested = true;
+  self->send(self->state.arbiter, acquire_atom::value, key, quotas);
+}
+
+void on_granted(manager_pointer self, uint64_t ticket, quota_mask quotas) {
+  auto key = static_cast<task_key>(ticket);
+  auto rec = self->state.table.find(key);
+  auto& rt = runtime_of(self, key);
+  if (rec == nullptr || rec->state != task_state::pending || rt.key != key || !rt.requested) {
+    // The task ended (cancelled, timed out) while this grant was under way.
+    self->send(self->state.arbiter, release_atom::value, quotas);
+    return;
+  }
+  rt.requested = false;
+  rt.held = quotas;
+  start_task(self, key);
+}
+
+transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
+                       caf::error error, bool then_check_shutdown) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  auto result = st.table.finish(key, terminal, now, std::move(value), std::move(error));
+  if (result == transition::applied) {
+    log_end(self, *st.table.find(key));
+    notify(self, key);
+    stop_children(self, key);
+    st.table.prune(now);
+    if (then_check_shutdown)
+      check_shutdown(self);
+  }
+  return result;
+}
+
+transition stop_task(manager_pointer self, task_key key, task_state terminal, caf::error reason) {
+  auto rec = self->state.table.find(key);
+  if (rec != nullptr && !rec->terminal()) {
+    auto& rt = runtime_of(self, key);
+    if (rec->state == task_state::pending) {
+      if (rt.requested) {
+        self->send(self->state.arbiter, withdraw_atom::value, static_cast<uint64_t>(key));
+        rt.requested = false;
+      }
+      return_held(self, rt);
+      rt.body.reset();
+    } else if (rt.actor) {
+      rt.stopping = true;
+      if (rec->kind != task_kind::async)
+        abandon(self, rt); // ends now; its thread or worker keeps its own token until it is done
+      self->send_exit(rt.actor, reason);
+    }
+  }
+  return finish_task(self, key, terminal, {}, std::move(reason));
+}
+
+void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
+  auto& st = self->state;
+  auto& rt = runtime_of(self, key);
+  if (rt.key != key || !rt.actor)
+    return; // Not from a live task actor of ours: nothing to settle.
+  rt.actor = nullptr;
+  --st.live_actors;
+  if (outcome.callable_running) {
+    // The actor is gone but its thread still runs the callable: keep the thread token until
+    // the pool reports the return.
+    rt.orphaned = true;
+    abandon(self, rt);
+  }
+  st.table.annotate(key, outcome.stage, outcome.worker_pid);
+  auto rec = st.table.find(key);
+  bool live = rec != nullptr && !rec->terminal();
+  // The answer goes out before the tokens go back: both are messages, and the caller waits for
+  // the first. Shutdown is looked at after both.
+  if (outcome.stopped && !live) {
+    // Confirms the stop the manager asked for: nothing late about it.
+  } else if (!outcome.exited) {
+    finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error),
+                false);
+  } else if (live) {
+    finish_task(self, key, task_state::failed, {}, std::move(outcome.error), false);
+  }
+  if (!outcome.callable_running)
+    settle_abandoned(self, rt);
+  check_shutdown(self);
+}
+
+void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome) {
+  auto& rt = runtime_of(self, key);
+  if (rt.key != key || !rt.orphaned)
+    return;
+  rt.orphaned = false;
+  settle_abandoned(self, rt);
+  // The task ended when its actor stopped: this result is late (counted, not applied).
+  finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
+}
+
+void stop_children(manager_pointer self, task_key parent) {
+  auto& st = self->state;
+  if (!st.gathers.empty())
+    cancel_gathers(self, parent);
+  auto i = st.children.find(parent);
+  if (i == st.children.end())
+    return;
+  auto children = std::move(i->second);
+  st.children.erase(i);
+  for (auto child : children)
+    if (auto rec = st.table.find(child); rec != nullptr && !rec->terminal())
+      stop_task(self, child, task_state::cancelled,
+                caf::make_error(errc::cancelled, "its parent task ended"));
+}
+
+void rearm(manager_pointer self) {
+  auto& st = self->state;
+  auto next = st.table.next_deadline().value_or(time_point::max());
+  if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled)
+    next = std::min(next, st.stop_deadline);
+  if (next >= st.timer_at)
+    return;
+  auto now = self->clock().now();
+  auto generation = ++st.timer_generation;
+  st.timer_at = next;
+  auto delay = next > now ? next - now : caf::timespan{1};
+  auto me = caf::actor_cast<manager_internal_actor>(self);
+  // A request to ourselves that is never answered: its timeout is the timer. It dies with the
+  // manager instead of keeping it alive like a delayed message would.
+  self->request(me, delay, tick_atom::value, generation)
+      .then([] {}, [self, generation](caf::error&) { on_tick(self, generation); });
+}
+
+void on_tick(manager_pointer self, uint64_t generation) {
+  auto& st = self->state;
+  if (generation == st.timer_generation)
+    st.timer_at = time_point::max();
+  auto now = self->clock().now();
+  for (auto key : st.table.take_due(now)) {
+    auto rec = st.table.find(key);
+    if (rec != nullptr && !rec->terminal())
+      stop_task(self, key, task_state::timeout, timeout_reason(*rec, now));
+  }
+  if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled &&
+      st.stop_deadline <= now)
+    on_shutdown_deadline(self);
+  rearm(self);
+}
+
+} // namespace taskactors::detail

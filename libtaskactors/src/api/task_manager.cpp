@@ -1,0 +1,371 @@
+#include "taskactors/task_manager.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/message.hpp>
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+#include <fmt/format.h>
+
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+
+#include "runtime/scheduler.hpp"
+#include "taskactors/errc.hpp"
+
+namespace taskactors {
+
+start_error::start_error(caf::error err)
+    : std::runtime_error(render(err)), error_(std::move(err)) {}
+
+namespace {
+
+// The scheduler of an actor system the facade starts: CAF's coordinator with `Policy` and the
+// library's quiet clock.
+template <class Policy>
+caf::actor_system::module* make_coordinator(caf::actor_system& sys) {
+  return new detail::quiet_coordinator<Policy>(sys);
+}
+
+std::unique_ptr<caf::actor_system_config> make_system_config(const manager_config& cfg) {
+  auto result = std::make_unique<caf::actor_system_config>();
+  auto threads = cfg.scheduler_threads != 0 ? cfg.scheduler_threads : std::size_t{cpu_count()};
+  result->set("scheduler.max-threads", threads);
+  result->set("scheduler.max-throughput", cfg.scheduler_max_throughput);
+  if (cfg.scheduler_policy == "handoff")
+    result->module_factories.emplace_back(make_coordinator<detail::handoff_policy>);
+  else if (cfg.scheduler_policy == "sharing")
+    result->module_factories.emplace_back(make_coordinator<caf::policy::work_sharing>);
+  else if (cfg.scheduler_policy == "stealing")
+    result->module_factories.emplace_back(make_coordinator<caf::policy::work_stealing>);
+  else
+    result->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
+  result->add_error_category(caf::atom("taskactors"),
+                             [](uint8_t code, caf::atom_value category, const caf::message& ctx) {
+                               return render(caf::error{code, category, ctx});
+                             });
+  return result;
+}
+
+// Maps CAF's transport errors to the library's vocabulary.
+caf::error translate(caf::error err) {
+  if (err == caf::sec::request_receiver_down)
+    return caf::make_error(errc::not_running, "the manager has stopped");
+  return err;
+}
+
+} // namespace
+
+struct task_manager::impl {
+  std::unique_ptr<caf::actor_system_config> own_config;
+  std::unique_ptr<caf::actor_system> own_system;
+  caf::actor_system* sys = nullptr;
+  manager_actor mgr;
+  caf::timespan shutdown_timeout{};
+
+  ~impl() {
+    if (mgr) {
+      // Bounded: the manager answers by its deadline; the margin covers the answer's trip.
+      auto report =
+          ask<shutdown_report>(shutdown_timeout + std::chrono::seconds{1}, shutdown_atom::value,
+                               shutdown_mode::cancel, shutdown_timeout);
+      if (!report && !is(report.error(), errc::not_running))
+        caf::anon_send_exit(mgr, caf::exit_reason::kill);
+      mgr = nullptr;
+    }
+    own_system.reset();
+    own_config.reset();
+  }
+
+  template <class Result, class... Ts>
+  caf::expected<Result> ask(caf::timespan timeout, Ts&&... xs) const {
+    if (!mgr)
+      return caf::make_error(errc::not_running, "the manager has stopped");
+    caf::scoped_actor self{*sys, true};
+    caf::expected<Result> result{caf::error{}};
+    auto on_error = [&](caf::error& err) { result = translate(std::move(err)); };
+    auto on_result = [&](Result& x) { result = std::move(x); };
+    if (timeout == no_timeout)
+      self->request(mgr, caf::infinite, std::forward<Ts>(xs)...).receive(on_result, on_error);
+    else
+      self->request(mgr, timeout, std::forward<Ts>(xs)...).receive(on_result, on_error);
+    return result;
+  }
+};
+
+task_manager::task_manager(std::unique_ptr<impl> ptr) noexcept : impl_(std::move(ptr)) {}
+
+caf::expected<task_manager> task_manager::start(manager_config cfg) {
+  if (auto err = cfg.validate())
+    return err;
+  auto ptr = std::make_unique<impl>();
+  ptr->own_config = make_system_config(cfg);
+  ptr->own_system = std::make_unique<caf::actor_system>(*ptr->own_config);
+  ptr->sys = ptr->own_system.get();
+  ptr->shutdown_timeout = cfg.shutdown_timeout;
+  auto mgr = spawn_manager(*ptr->sys, std::move(cfg));
+  if (!mgr)
+    return std::move(mgr.error());
+  ptr->mgr = std::move(*mgr);
+  return task_manager{std::move(ptr)};
+}
+
+caf::expected<task_manager> task_manager::attach(caf::actor_system& sys, manager_config cfg) {
+  if (auto err = cfg.validate())
+    return err;
+  auto ptr = std::make_unique<impl>();
+  ptr->sys = &sys;
+  ptr->shutdown_timeout = cfg.shutdown_timeout;
+  auto mgr = spawn_manager(sys, std::move(cfg));
+  if (!mgr)
+    return std::move(mgr.error());
+  ptr->mgr = std::move(*mgr);
+  return task_manager{std::move(ptr)};
+}
+
+namespace {
+
+template <class F>
+auto unwrap(F&& make) {
+  auto result = make();
+  if (!result)
+    throw start_error(std::move(result.error()));
+  return std::move(*result);
+}
+
+} // namespace
+
+task_manager::task_manager(manager_config cfg)
+    : task_manager(unwrap([&] { return start(std::move(cfg)); })) {}
+
+task_manager::task_manager(caf::actor_system& sys, manager_config cfg)
+    : task_manager(unwrap([&] { return attach(sys, std::move(cfg)); })) {}
+
+task_manager::task_manager(task_manager&&) noexcept = default;
+
+task_manager& task_manager::operator=(task_manager&&) noexcept = default;
+
+task_manager::~task_manager() = default;
+
+caf::expected<task_id> task_manager::submit(task_spec spec) {
+  return impl_->ask<task_id>(no_timeout, submit_atom::value, std::move(spec));
+}
+
+caf::expected<task_info> task_manager::run(task_spec spec) {
+  return impl_->ask<task_info>(no_timeout, run_atom::value, std::move(spec));
+}
+
+caf::expected<task_info> task_manager::cancel(const task_id& id) {
+  return impl_->ask<task_info>(no_timeout, cancel_atom::value, id);
+}
+
+caf::expected<task_info> task_manager::status(const task_id& id) {
+  return impl_->ask<task_info>(no_timeout, status_atom::value, id);
+}
+
+caf::expected<std::vector<task_info>> task_manager::list(task_filter filter) {
+  return impl_->ask<std::vector<task_info>>(no_timeout, list_atom::value, std::move(filter));
+}
+
+caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wait_limit) {
+  if (wait_limit <= caf::timespan::zero())
+    return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
+  auto result = impl_->ask<task_info>(wait_limit, wait_atom::value, id);
+  if (!result && result.error() == caf::sec::request_timeout)
+    return caf::make_error(
+        errc::wait_timeout,
+        fmt::format("task '{}' did not finish within {} ms", id,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+  return result;
+}
+
+caf::expected<manager_metrics> task_manager::metrics() {
+  return impl_->ask<manager_metrics>(no_timeout, metrics_atom::value);
+}
+
+caf::expected<limiter_stats> task_manager::resize(quota q, std::size_t capacity) {
+  return impl_->ask<limiter_stats>(no_timeout, resize_atom::value, q, capacity);
+}
+
+caf::expected<shutdown_report> task_manager::shutdown(shutdown_mode mode, caf::timespan deadline) {
+  return impl_->ask<shutdown_report>(no_timeout, shutdown_atom::value, mode, deadline);
+}
+
+caf::expected<gather_result> task_manager::gather(gather_spec spec, caf::timespan wait_limit) {
+  if (wait_limit <= caf::timespan::zero())
+    return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
+  // The request's sender is a scoped actor gone when this returns: a gather whose caller gave
+  // up waiting sees it go and cancels itself.
+  auto result = impl_->ask<gather_result>(wait_limit, gather_atom::value, std::move(spec));
+  if (!result && result.error() == caf::sec::request_timeout)
+    return caf::make_error(
+        errc::wait_timeout,
+        fmt::format("the gather did not finish within {} ms and was cancelled",
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+  return result;
+}
+
+caf::expected<gather_stats> task_manager::cancel_gather(const task_id& id) {
+  return impl_->ask<gather_stats>(no_timeout, cancel_atom::value, gather_atom::value, id);
+}
+
+struct outcome_stream::channel {
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::deque<gather_outcome> queue;
+  task_id id;
+  /// Outcomes read and not yet acknowledged to the gather, and how many to acknowledge at once.
+  uint64_t unacknowledged = 0;
+  uint64_t ack_batch = 1;
+  bool started = false;
+  bool ended = false;
+  caf::expected<gather_result> end{caf::error{}};
+
+  void finish(caf::expected<gather_result> x) {
+    std::lock_guard<std::mutex> guard{mtx};
+    end = std::move(x);
+    ended = true;
+    cv.notify_all();
+  }
+};
+
+namespace {
+
+// The caller of an `as_completed` gather: it receives the end and hands it to the stream. (Its
+// state comes as spawn arguments: CAF 0.17 mishandles function actors with none.)
+caf::behavior stream_caller(caf::event_based_actor* self,
+                            std::shared_ptr<outcome_stream::channel> ch, manager_actor mgr,
+                            gather_spec spec) {
+  self->request(mgr, caf::infinite, gather_atom::value, std::move(spec))
+      .then(
+          [self, ch](gather_result& x) {
+            ch->finish(std::move(x));
+            self->quit();
+          },
+          [self, ch](caf::error& err) {
+            ch->finish(translate(std::move(err)));
+            self->quit();
+          });
+  return caf::behavior{[](ack_atom) {}};
+}
+
+} // namespace
+
+caf::expected<outcome_stream> task_manager::as_completed(gather_spec spec, std::size_t buffer) {
+  auto mgr = impl_->mgr;
+  if (!mgr)
+    return caf::make_error(errc::not_running, "the manager has stopped");
+  auto ch = std::make_shared<outcome_stream::channel>();
+  spec.buffer = buffer;
+  ch->ack_batch = std::max<uint64_t>(1, buffer / 4);
+  spec.on_start = [ch](const task_id& id) {
+    std::lock_guard<std::mutex> guard{ch->mtx};
+    ch->id = id;
+    ch->started = true;
+    ch->cv.notify_all();
+  };
+  spec.on_outcome = [ch](gather_outcome&& x) {
+    std::lock_guard<std::mutex> guard{ch->mtx};
+    ch->queue.push_back(std::move(x));
+    ch->cv.notify_all();
+  };
+  impl_->sys->spawn(stream_caller, ch, mgr, std::move(spec));
+  std::unique_lock<std::mutex> lock{ch->mtx};
+  ch->cv.wait(lock, [&] { return ch->started || ch->ended; });
+  if (!ch->started)
+    return std::move(ch->end.error());
+  lock.unlock();
+  return outcome_stream{std::move(ch), std::move(mgr)};
+}
+
+outcome_stream::outcome_stream(std::shared_ptr<channel> ch, manager_actor mgr) noexcept
+    : ch_(std::move(ch)), mgr_(std::move(mgr)) {}
+
+outcome_stream::outcome_stream(outcome_stream&&) noexcept = default;
+
+outcome_stream& outcome_stream::operator=(outcome_stream&& other) noexcept {
+  if (this != &other) {
+    outcome_stream old{std::move(*this)};
+    ch_ = std::move(other.ch_);
+    mgr_ = std::move(other.mgr_);
+  }
+  return *this;
+}
+
+outcome_stream::~outcome_stream() {
+  if (!ch_)
+    return;
+  std::lock_guard<std::mutex> guard{ch_->mtx};
+  if (!ch_->ended)
+    caf::anon_send(mgr_, cancel_atom::value, gather_atom::value, ch_->id);
+}
+
+const task_id& outcome_stream::id() const noexcept {
+  return ch_->id;
+}
+
+caf::expected<std::optional<gather_outcome>> outcome_stream::next(caf::timespan wait_limit) {
+  if (wait_limit <= caf::timespan::zero())
+    return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
+  std::unique_lock<std::mutex> lock{ch_->mtx};
+  auto ready = [this] { return !ch_->queue.empty() || ch_->ended; };
+  if (wait_limit == no_timeout)
+    ch_->cv.wait(lock, ready);
+  else if (!ch_->cv.wait_for(lock, wait_limit, ready))
+    return caf::make_error(
+        errc::wait_timeout,
+        fmt::format("no outcome of gather '{}' within {} ms", ch_->id,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+  if (ch_->queue.empty())
+    return std::optional<gather_outcome>{};
+  auto x = std::move(ch_->queue.front());
+  ch_->queue.pop_front();
+  // Acknowledged in batches, and whenever the reader caught up: the gather draws again.
+  uint64_t ack = 0;
+  if (++ch_->unacknowledged >= ch_->ack_batch || ch_->queue.empty()) {
+    ack = ch_->unacknowledged;
+    ch_->unacknowledged = 0;
+  }
+  auto ended = ch_->ended;
+  lock.unlock();
+  if (ack > 0 && !ended)
+    caf::anon_send(mgr_, ack_atom::value, ch_->id, ack);
+  return std::optional<gather_outcome>{std::move(x)};
+}
+
+caf::expected<gather_stats> outcome_stream::cancel() {
+  caf::scoped_actor self{mgr_->home_system(), true};
+  caf::expected<gather_stats> result{caf::error{}};
+  self->request(mgr_, caf::infinite, cancel_atom::value, gather_atom::value, ch_->id)
+      .receive([&](gather_stats& x) { result = std::move(x); },
+               [&](caf::error& err) { result = translate(std::move(err)); });
+  return result;
+}
+
+caf::expected<gather_result> outcome_stream::result() const {
+  std::lock_guard<std::mutex> guard{ch_->mtx};
+  if (!ch_->ended || !ch_->queue.empty())
+    return caf::make_error(errc::invalid_argument,
+                           fmt::format("gather '{}' has outcomes still to read", ch_->id));
+  return ch_->end;
+}
+
+manager_actor task_manager::actor() const {
+  return impl_->mgr;
+}
+
+caf::actor_system& task_manager::system() const {
+  return *impl_->sys;
+}
+
+} // namespace taskactors

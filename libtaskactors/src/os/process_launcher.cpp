@@ -1,0 +1,536 @@
+// The only file that includes Boost.Process: starting, feeding, reading, signalling and reaping
+// worker processes, on one I/O thread.
+
+#define BOOST_PROCESS_V2_HEADER_ONLY
+
+#include "os/process_launcher.hpp"
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+#include <fmt/format.h>
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+
+namespace taskactors::detail {
+
+worker_events::~worker_events() = default;
+
+process_launcher::~process_launcher() = default;
+
+namespace {
+
+// Runs in the child between vfork and exec: only async-signal-safe system calls, no allocation,
+// no locks (the child shares the parent's memory until it execs).
+struct sandbox {
+  pid_t host;
+  uint64_t address_space;
+  uint64_t cpu_seconds;
+  uint64_t open_files;
+
+  bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
+                               const char* const*) {
+    ::setpgid(0, 0);                    // its own process group, signalled as a whole
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL); // dies with the host thread that started it
+    if (::getppid() != host)            // the host died before that took effect
+      ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    limit(RLIMIT_AS, address_space);
+    limit(RLIMIT_CPU, cpu_seconds);
+    limit(RLIMIT_NOFILE, open_files);
+    return {};
+  }
+
+  void on_exec_error(bp::posix::default_launcher&, const bp::filesystem::path&, const char* const*,
+                     const bp::error_code&) {
+    ::_exit(127); // never run the parent's exit handlers from a vfork child
+  }
+
+  // Boost 1.81 detects the hook above through this signature (arguments in another order) but
+  // calls the one above; without it, a failed exec would call exit() in the vfork child.
+  void on_exec_error(bp::posix::default_launcher&, const bp::error_code&,
+                     const bp::filesystem::path&, const char* const*, const bp::error_code&);
+
+  static void limit(int resource, uint64_t value) {
+    if (value == 0)
+      return;
+    rlimit r{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+    ::setrlimit(resource, &r);
+  }
+};
+
+using io_executor = asio::io_context::executor_type;
+
+// Writes what fits of `bytes` to the non-blocking `fd` from any thread, without SIGPIPE: a write
+// to a pipe whose reader died raises SIGPIPE in the writing thread, whose default action would
+// end the host. The signal is blocked around the write and, if this write raised it, taken back
+// (a SIGPIPE that was already pending for the thread is left alone). Returns how many bytes went
+// out, or -1 with errno set.
+ssize_t write_without_sigpipe(int fd, const char* bytes, std::size_t size) {
+  sigset_t pipe_only;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  ssize_t n = 0;
+  do
+    n = ::write(fd, bytes, size);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EPIPE && !was_pending) {
+    int saved = errno;
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+    errno = saved;
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return n;
+}
+
+struct worker_proc {
+  worker_proc(asio::io_context& io) : in(io), out(io), err(io), linger(io) {}
+
+  worker_id id = 0;
+  int pid = 0;
+  std::unique_ptr<bp::basic_process<io_executor>> proc;
+  asio::writable_pipe in;
+  asio::readable_pipe out;
+  asio::readable_pipe err;
+  asio::steady_timer linger;
+  std::array<char, 64 * 1024> out_buf{};
+  asio::streambuf err_buf;
+  std::deque<std::vector<char>> writes;
+  bool writing = false;
+  bool close_when_written = false;
+  bool out_done = false;
+  bool err_done = false;
+  bool reaped = false;
+  int status = 0;
+};
+
+class boost_launcher final : public process_launcher {
+public:
+  boost_launcher(std::shared_ptr<worker_events> events, std::shared_ptr<log_sink> log)
+      : events_(std::move(events)), log_(std::move(log)), guard_(asio::make_work_guard(io_)),
+        thread_([this] {
+          pthread_setname_np(pthread_self(), "taskactors.io");
+          // This thread writes to the workers' stdin. A write to a worker that just died must fail
+          // with EPIPE (its exit is reported anyway), not raise SIGPIPE, whose default action
+          // would end the host. SIGPIPE from a write goes to the writing thread: blocking it here
+          // changes nothing for the rest of the process.
+          sigset_t pipe;
+          sigemptyset(&pipe);
+          sigaddset(&pipe, SIGPIPE);
+          pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+          io_.run();
+          if (self_owned_) {
+            // Stopped without waiting (stop_later): nobody else joins or frees it.
+            thread_.detach();
+            delete this;
+          }
+        }) {}
+
+  ~boost_launcher() override { stop(); }
+
+  void launch(worker_id id, const launch_spec& spec) override {
+    {
+      // Writes before the process is up go through the I/O thread, counted, so that no direct
+      // write overtakes them once it is.
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_[id] = direct_pipe{};
+    }
+    asio::post(io_, [this, id, spec] { do_launch(id, spec); });
+  }
+
+  // A frame goes straight into the pipe from the calling thread when nothing is queued before
+  // it and the pipe has room; that saves waking the I/O thread for every request. Otherwise
+  // (or for what did not fit) the I/O thread writes it, in order.
+  void write(worker_id id, std::vector<char> bytes) override {
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      auto i = direct_.find(id);
+      if (i != direct_.end() && i->second.fd >= 0 && i->second.queued == 0) {
+        auto n = write_without_sigpipe(i->second.fd, bytes.data(), bytes.size());
+        if (n == static_cast<ssize_t>(bytes.size()))
+          return;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+          return; // the worker is gone (EPIPE): its exit is reported by the I/O thread
+        if (n > 0)
+          bytes.erase(bytes.begin(), bytes.begin() + n);
+      }
+      if (i != direct_.end())
+        ++i->second.queued;
+    }
+    asio::post(io_, [this, id, bytes = std::move(bytes)]() mutable {
+      if (auto w = find(id)) {
+        w->writes.push_back(std::move(bytes));
+        pump(w);
+      }
+    });
+  }
+
+  void signal(worker_id id, int sig) override {
+    asio::post(io_, [this, id, sig] {
+      // Only while not reaped: a reaped pid may already belong to another process.
+      if (auto w = find(id); w && !w->reaped)
+        ::killpg(w->pid, sig);
+    });
+  }
+
+  void close_input(worker_id id) override {
+    {
+      // Nothing written after this call may reach the worker ahead of the close.
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.erase(id);
+    }
+    asio::post(io_, [this, id] {
+      if (auto w = find(id)) {
+        w->close_when_written = true;
+        pump(w);
+      }
+    });
+  }
+
+  std::optional<std::size_t> resident_bytes(worker_id id) override {
+    int pid = 0;
+    {
+      std::lock_guard<std::mutex> guard{pids_mtx_};
+      auto i = pids_.find(id);
+      if (i == pids_.end())
+        return std::nullopt;
+      pid = i->second;
+    }
+    auto path = fmt::format("/proc/{}/statm", pid);
+    std::FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr)
+      return std::nullopt;
+    unsigned long size = 0;
+    unsigned long resident = 0;
+    auto n = std::fscanf(f, "%lu %lu", &size, &resident);
+    std::fclose(f);
+    if (n != 2)
+      return std::nullopt;
+    return static_cast<std::size_t>(resident) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  }
+
+  void stop() override {
+    if (stopped_)
+      return;
+    stopped_ = true;
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.clear(); // from here on every write goes through the I/O thread
+    }
+    asio::post(io_, [this] { kill_all(); });
+    // Every worker was sent SIGKILL; the thread ends once all are reaped. A process the kernel
+    // cannot kill at once (uninterruptible sleep) must not hang the host: give up after a while.
+    {
+      std::unique_lock<std::mutex> lock{done_mtx_};
+      done_cv_.wait_for(lock, std::chrono::seconds{5}, [this] { return done_; });
+    }
+    io_.stop();
+    thread_.join();
+    workers_.clear();
+    events_ = nullptr;
+  }
+
+  bool stop_later() override {
+    if (stopped_)
+      return false;
+    stopped_ = true;
+    {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      direct_.clear();
+    }
+    asio::post(io_, [this] {
+      events_ = nullptr; // whoever stops the launcher no longer listens
+      self_owned_ = true;
+      kill_all();
+    });
+    return true;
+  }
+
+private:
+  // On the I/O thread.
+  void kill_all() {
+    stopping_ = true;
+    for (auto& [id, w] : workers_)
+      if (!w->reaped)
+        ::killpg(w->pid, SIGKILL);
+    guard_.reset();
+    finish_if_idle();
+  }
+
+  worker_proc* find(worker_id id) {
+    auto i = workers_.find(id);
+    return i == workers_.end() ? nullptr : i->second.get();
+  }
+
+  void do_launch(worker_id id, const launch_spec& spec) {
+    if (stopping_)
+      return;
+    auto w = std::make_unique<worker_proc>(io_);
+    w->id = id;
+    std::vector<const char*> envp;
+    envp.reserve(spec.env.size() + 1);
+    for (auto& entry : spec.env)
+      envp.push_back(entry.c_str());
+    envp.push_back(nullptr);
+    bp::posix::vfork_launcher launcher;
+    launcher.env = envp.data();
+    bp::error_code ec;
+    int pid = -1;
+    {
+      // The launcher tells its execution context about the fork; the vfork child shares our
+      // memory, so that context must not be the one doing our I/O.
+      asio::io_context spawn_ctx;
+      bp::process_stdio stdio{w->in, w->out, w->err};
+      auto proc = launcher(spawn_ctx.get_executor(), ec, spec.executable, spec.args, stdio,
+                           sandbox{::getpid(), spec.limit_address_space, spec.limit_cpu_seconds,
+                                   spec.limit_open_files});
+      if (!ec) {
+        pid = proc.id();
+        proc.detach();
+      }
+    }
+    if (ec || pid <= 0) {
+      {
+        std::lock_guard<std::mutex> guard{direct_mtx_};
+        direct_.erase(id);
+      }
+      auto reason = fmt::format("cannot start {}: {}", spec.executable,
+                                ec ? ec.message() : std::string{"no process"});
+      events_->start_failed(id, std::move(reason));
+      return;
+    }
+    w->pid = pid;
+    w->proc = std::make_unique<bp::basic_process<io_executor>>(io_.get_executor(), pid);
+    {
+      std::lock_guard<std::mutex> guard{pids_mtx_};
+      pids_[id] = pid;
+    }
+    // Asio's own writes make the pipe non-blocking anyway; the direct path needs it from the
+    // start, so that a full pipe never blocks a caller's thread.
+    int fd = w->in.native_handle();
+    if (int flags = ::fcntl(fd, F_GETFL);
+        flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
+      std::lock_guard<std::mutex> guard{direct_mtx_};
+      if (auto i = direct_.find(id); i != direct_.end())
+        i->second.fd = fd; // unless its input was closed meanwhile
+    }
+    auto* raw = w.get();
+    workers_.emplace(id, std::move(w));
+    events_->started(id, pid);
+    read_output(raw);
+    read_errors(raw);
+    raw->proc->async_wait([this, raw](bp::error_code, int) {
+      raw->reaped = true;
+      raw->status = static_cast<int>(raw->proc->native_exit_code());
+      {
+        std::lock_guard<std::mutex> guard{pids_mtx_};
+        pids_.erase(raw->id);
+      }
+      // Output may still be in the pipe: report the exit after it, or after a short while if a
+      // descendant holds the pipe open.
+      raw->linger.expires_after(std::chrono::milliseconds{200});
+      raw->linger.async_wait([this, id = raw->id](bp::error_code) {
+        if (auto lingering = find(id))
+          finish(lingering);
+      });
+      maybe_finish(raw);
+    });
+  }
+
+  void read_output(worker_proc* w) {
+    w->out.async_read_some(asio::buffer(w->out_buf), [this, w](bp::error_code ec, std::size_t n) {
+      // Kept alive by this copy: the work that `output` runs may stop the launcher.
+      if (auto events = events_; n > 0 && events)
+        events->output(w->id, std::vector<char>(w->out_buf.data(), w->out_buf.data() + n));
+      if (ec) {
+        w->out_done = true;
+        maybe_finish(w);
+        return;
+      }
+      read_output(w);
+    });
+  }
+
+  void read_errors(worker_proc* w) {
+    asio::async_read_until(w->err, w->err_buf, '\n', [this, w](bp::error_code ec, std::size_t n) {
+      if (n > 0) {
+        std::string line(asio::buffers_begin(w->err_buf.data()),
+                         asio::buffers_begin(w->err_buf.data()) + static_cast<std::ptrdiff_t>(n));
+        w->err_buf.consume(n);
+        if (!line.empty() && line.back() == '\n')
+          line.pop_back();
+        log_.info("worker {}: {}", w->pid, line);
+      }
+      if (ec) {
+        if (w->err_buf.size() > 0) {
+          std::string rest(asio::buffers_begin(w->err_buf.data()),
+                           asio::buffers_end(w->err_buf.data()));
+          w->err_buf.consume(w->err_buf.size());
+          log_.info("worker {}: {}", w->pid, rest);
+        }
+        w->err_done = true;
+        maybe_finish(w);
+        return;
+      }
+      read_errors(w);
+    });
+  }
+
+  void pump(worker_proc* w) {
+    if (w->writing)
+      return;
+    if (w->writes.empty()) {
+      if (w->close_when_written && w->in.is_open())
+        close_input_pipe(w);
+      return;
+    }
+    w->writing = true;
+    asio::async_write(
+        w->in, asio::buffer(w->writes.front()), [this, w](bp::error_code ec, std::size_t) {
+          w->writing = false;
+          auto done = ec ? w->writes.size() : 1;
+          // The worker is gone on error; its exit will be reported.
+          w->writes.erase(w->writes.begin(), w->writes.begin() + static_cast<std::ptrdiff_t>(done));
+          written(w->id, done);
+          if (!ec)
+            pump(w);
+        });
+  }
+
+  // `n` writes handed to this thread are done: once none is left, the caller's thread may write
+  // directly again.
+  void written(worker_id id, std::size_t n) {
+    std::lock_guard<std::mutex> guard{direct_mtx_};
+    if (auto i = direct_.find(id); i != direct_.end())
+      i->second.queued -= std::min(n, i->second.queued);
+  }
+
+  // Closes a worker's stdin. Under the lock of the direct path, so that no other thread writes
+  // to the descriptor once it is closed (and perhaps reused).
+  void close_input_pipe(worker_proc* w) {
+    std::lock_guard<std::mutex> guard{direct_mtx_};
+    direct_.erase(w->id);
+    bp::error_code ignored;
+    w->in.close(ignored);
+  }
+
+  void maybe_finish(worker_proc* w) {
+    if (w->reaped && w->out_done && w->err_done)
+      finish(w);
+  }
+
+  void finish(worker_proc* w) {
+    auto i = workers_.find(w->id);
+    if (i == workers_.end() || i->second.get() != w)
+      return;
+    auto id = w->id;
+    auto status = w->status;
+    bp::error_code ignored;
+    w->linger.cancel();
+    close_input_pipe(w);
+    w->out.close(ignored);
+    w->err.close(ignored);
+    // Handlers still queued for this worker refer to it: free it once they have run.
+    auto owned = std::move(i->second);
+    workers_.erase(i);
+    asio::post(io_, [owned = std::shared_ptr<worker_proc>(std::move(owned))] {});
+    if (events_ && !stopping_)
+      events_->exited(id, status);
+    finish_if_idle();
+  }
+
+  void finish_if_idle() {
+    if (stopping_ && workers_.empty()) {
+      std::lock_guard<std::mutex> guard{done_mtx_};
+      done_ = true;
+      done_cv_.notify_all();
+    }
+  }
+
+  std::shared_ptr<worker_events> events_;
+  logger log_;
+  asio::io_context io_;
+  asio::executor_work_guard<io_executor> guard_;
+  std::map<worker_id, std::unique_ptr<worker_proc>> workers_;
+  std::mutex pids_mtx_;
+  std::map<worker_id, int> pids_;
+  /// The stdin of each worker from its launch until its input closes, for writes from the
+  /// caller's thread: `fd` is -1 until the process is up, and `queued` counts the writes handed
+  /// to the I/O thread and not done yet (a direct write would overtake them).
+  struct direct_pipe {
+    int fd = -1;
+    std::size_t queued = 0;
+  };
+  std::mutex direct_mtx_;
+  std::unordered_map<worker_id, direct_pipe> direct_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  /// Set by stop_later, on the I/O thread: that thread frees the launcher when it ends.
+  bool self_owned_ = false;
+  std::mutex done_mtx_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+} // namespace
+
+std::unique_ptr<process_launcher> make_process_launcher(std::shared_ptr<worker_events> events,
+                                                        std::shared_ptr<log_sink> log) {
+  return std::make_unique<boost_launcher>(std::move(events), std::move(log));
+}
+
+std::optional<std::string> check_executable(const std::string& path) {
+  if (path.empty())
+    return std::string{"no path given"};
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fmt::format("{} does not exist", path);
+  if (!S_ISREG(st.st_mode))
+    return fmt::format("{} is not a regular file", path);
+  if (::access(path.c_str(), X_OK) != 0)
+    return fmt::format("{} is not executable", path);
+  return std::nullopt;
+}
+
+} // namespace taskactors::detail
