@@ -51,6 +51,14 @@ struct worker_config {
   /// `workers.env-allow`: the host's environment variables a worker sees; nothing else is
   /// inherited.
   std::vector<std::string> env_allow{"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR"};
+  /// `workers.stderr-line-max`: the longest line of a worker's stderr the host buffers, in
+  /// bytes; a longer one is logged in pieces of this size, so that a worker writing without a
+  /// newline costs the host no more than this.
+  std::size_t stderr_line_max = 4096;
+  /// `workers.stderr-lines-per-second`: lines of each worker's stderr logged per second; what
+  /// is past that is dropped and counted, and the count is logged once the rate allows (0: no
+  /// limit).
+  std::size_t stderr_lines_per_second = 100;
 };
 
 } // namespace taskactors
