@@ -148,6 +148,15 @@ void add_test_jobs(taskactors::job_registry& jobs) {
     std::fprintf(stderr, "%s\n", line.c_str());
     return 0;
   });
+  // Writes `mib` MiB of 'x' to stderr without a newline, then one short line.
+  jobs.add("stderr_flood", [](uint32_t mib) {
+    std::string chunk(1 << 20, 'x');
+    for (uint32_t i = 0; i < mib; ++i)
+      std::fwrite(chunk.data(), 1, chunk.size(), stderr);
+    std::fputs("\nflood done\n", stderr);
+    std::fflush(stderr);
+    return mib;
+  });
 }
 
 } // namespace

@@ -45,6 +45,22 @@ public:
     });
   }
 
+  std::size_t count_containing(const std::string& text) const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return static_cast<std::size_t>(
+        std::count_if(lines_.begin(), lines_.end(), [&](const std::string& line) {
+          return line.find(text) != std::string::npos;
+        }));
+  }
+
+  std::size_t longest() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    std::size_t n = 0;
+    for (auto& line : lines_)
+      n = std::max(n, line.size());
+    return n;
+  }
+
 private:
   mutable std::mutex mtx_;
   std::vector<std::string> lines_;
@@ -425,6 +441,43 @@ TEST_CASE("process tasks: worker stderr reaches the log with the worker's pid",
   REQUIRE(tm.run_in_process(call<int>("stderr", std::string{"a line for the log"})));
   auto expected = "worker " + std::to_string((*ids)[0]) + ": a line for the log";
   CHECK(poll_until([&] { return sink->contains(expected); })); // written by the I/O thread
+}
+
+namespace {
+
+std::size_t resident_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  unsigned long size = 0;
+  unsigned long resident = 0;
+  if (f == nullptr || std::fscanf(f, "%lu %lu", &size, &resident) != 2)
+    FAIL("cannot read /proc/self/statm");
+  std::fclose(f);
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+} // namespace
+
+// A worker that writes without a newline cost the host as much memory as it wrote.
+TEST_CASE("process tasks: a stderr flood costs the host one bounded line, and is rate-limited",
+          "[facade][process]") {
+  auto sink = std::make_shared<capture_sink>();
+  auto cfg = with_workers(1);
+  cfg.log = sink;
+  cfg.workers.stderr_line_max = 1024;
+  cfg.workers.stderr_lines_per_second = 20;
+  task_manager tm{cfg};
+  REQUIRE(tm.run_in_process(call<std::string>("echo", std::string{"warm"}))); // worker up
+  auto before = resident_bytes();
+  auto done = tm.run_in_process(call<uint32_t>("stderr_flood", uint32_t{192}));
+  REQUIRE(done);
+  CHECK(*done == 192);
+  // The count of dropped lines is logged once a line passes again or the stream ends.
+  CHECK_FALSE(tm.run_in_process(call<int>("exit", int32_t{0})));
+  CHECK(poll_until([&] { return sink->contains("lines of stderr dropped"); }));
+  auto growth = resident_bytes() - std::min(before, resident_bytes());
+  CHECK(growth < (32u << 20));                    // it wrote 192 MiB
+  CHECK(sink->count_containing("worker ") <= 60); // 192k pieces of 1 KiB
+  CHECK(sink->longest() <= 1024 + 64);
 }
 
 TEST_CASE("process tasks: an async task runs a job without blocking its actor",

@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "actors/manager_state.hpp"
-#include "taskactors/errc.hpp"
 #include "os/worker_env.hpp"
+#include "taskactors/errc.hpp"
 
 namespace taskactors {
 
@@ -81,6 +81,8 @@ worker_pool_config make_pool_config(const manager_config& cfg, const quota_sizes
   result.launch.limit_address_space = w.rlimit_address_space;
   result.launch.limit_cpu_seconds = w.rlimit_cpu_seconds;
   result.launch.limit_open_files = w.rlimit_open_files;
+  result.launch.stderr_line_max = w.stderr_line_max;
+  result.launch.stderr_lines_per_second = w.stderr_lines_per_second;
   result.log = cfg.log;
   result.make_launcher = std::move(factory);
   return result;

@@ -5,6 +5,8 @@
 
 #include "os/process_launcher.hpp"
 
+#include "os/stderr_lines.hpp"
+
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -28,10 +30,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/process/v2/posix/vfork_launcher.hpp>
@@ -124,7 +124,9 @@ ssize_t write_without_sigpipe(int fd, const char* bytes, std::size_t size) {
 }
 
 struct worker_proc {
-  worker_proc(asio::io_context& io) : in(io), out(io), err(io), linger(io) {}
+  worker_proc(asio::io_context& io, const launch_spec& spec)
+      : in(io), out(io), err(io), linger(io),
+        err_lines(spec.stderr_line_max, spec.stderr_lines_per_second, stderr_lines::clock::now()) {}
 
   worker_id id = 0;
   int pid = 0;
@@ -134,7 +136,8 @@ struct worker_proc {
   asio::readable_pipe err;
   asio::steady_timer linger;
   std::array<char, 64 * 1024> out_buf{};
-  asio::streambuf err_buf;
+  std::array<char, 4096> err_buf{};
+  stderr_lines err_lines;
   std::deque<std::vector<char>> writes;
   bool writing = false;
   bool close_when_written = false;
@@ -305,7 +308,7 @@ private:
   void do_launch(worker_id id, const launch_spec& spec) {
     if (stopping_)
       return;
-    auto w = std::make_unique<worker_proc>(io_);
+    auto w = std::make_unique<worker_proc>(io_, spec);
     w->id = id;
     std::vector<const char*> envp;
     envp.reserve(spec.env.size() + 1);
@@ -391,23 +394,22 @@ private:
     });
   }
 
+  // A worker's stderr goes to the log line by line, bounded in length and rate (see
+  // `stderr_lines`): whatever a worker writes, the host holds at most one line of it.
   void read_errors(worker_proc* w) {
-    asio::async_read_until(w->err, w->err_buf, '\n', [this, w](bp::error_code ec, std::size_t n) {
-      if (n > 0) {
-        std::string line(asio::buffers_begin(w->err_buf.data()),
-                         asio::buffers_begin(w->err_buf.data()) + static_cast<std::ptrdiff_t>(n));
-        w->err_buf.consume(n);
-        if (!line.empty() && line.back() == '\n')
-          line.pop_back();
-        log_.info("worker {}: {}", w->pid, line);
-      }
+    w->err.async_read_some(asio::buffer(w->err_buf), [this, w](bp::error_code ec, std::size_t n) {
+      auto now = stderr_lines::clock::now();
+      auto emit = [this, w](std::string_view line, uint64_t dropped) {
+        if (dropped > 0)
+          log_.warn("worker {}: {} lines of stderr dropped (over workers.stderr-lines-per-second)",
+                    w->pid, dropped);
+        if (!line.empty())
+          log_.info("worker {}: {}", w->pid, line);
+      };
+      if (n > 0)
+        w->err_lines.feed(std::string_view{w->err_buf.data(), n}, now, emit);
       if (ec) {
-        if (w->err_buf.size() > 0) {
-          std::string rest(asio::buffers_begin(w->err_buf.data()),
-                           asio::buffers_end(w->err_buf.data()));
-          w->err_buf.consume(w->err_buf.size());
-          log_.info("worker {}: {}", w->pid, rest);
-        }
+        w->err_lines.finish(now, emit);
         w->err_done = true;
         maybe_finish(w);
         return;

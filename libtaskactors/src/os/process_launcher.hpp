@@ -24,6 +24,9 @@ struct launch_spec {
   uint64_t limit_address_space = 0;
   uint64_t limit_cpu_seconds = 0;
   uint64_t limit_open_files = 0;
+  /// Bounds on what of the worker's stderr reaches the log (see `stderr_lines`).
+  std::size_t stderr_line_max = 4096;
+  std::size_t stderr_lines_per_second = 100;
 };
 
 /// Receives what happens to the workers a launcher started, on the launcher's own thread.
@@ -70,7 +73,8 @@ public:
 };
 
 /// The real launcher: Boost.Process v2 (vfork and exec, no shell) and Boost.Asio pipes on one
-/// thread of its own. Worker stderr goes to `log`, line by line, with the worker's pid.
+/// thread of its own. Worker stderr goes to `log`, line by line, with the worker's pid, within
+/// the bounds of the launch spec.
 std::unique_ptr<process_launcher> make_process_launcher(std::shared_ptr<worker_events> events,
                                                         std::shared_ptr<log_sink> log);
 
