@@ -148,6 +148,15 @@ void add_test_jobs(taskactors::job_registry& jobs) {
     std::fprintf(stderr, "%s\n", line.c_str());
     return 0;
   });
+  // Starts a child that sleeps until killed, and returns its pid.
+  jobs.add("fork", []() -> int32_t {
+    pid_t child = ::fork();
+    if (child == 0) {
+      for (;;)
+        ::pause();
+    }
+    return child;
+  });
   // Writes `mib` MiB of 'x' to stderr without a newline, then one short line.
   jobs.add("stderr_flood", [](uint32_t mib) {
     std::string chunk(1 << 20, 'x');

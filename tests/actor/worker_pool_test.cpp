@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include "manager_env.hpp"
 #include "actors/manager_state.hpp"
+#include "manager_env.hpp"
 #include "taskactors/errc.hpp"
 #include "wire/wire.hpp"
 
@@ -188,9 +188,11 @@ TEST_CASE("worker pool: cancelling a hung job escalates from SIGTERM to SIGKILL"
   env.started(1, 4242);
   env.hello(1);
   auto id = env.submit_call(call<uint64_t>("cpu", uint64_t{5}));
+  CHECK(env.status(id).worker_pid == 4242); // known while the job runs
   auto cancelled = env.ask<task_info>(env.mgr, cancel_atom::value, id);
   REQUIRE(cancelled);
   CHECK(cancelled->state == task_state::cancelled);
+  CHECK(cancelled->worker_pid == 4242);
   CHECK(env.os->signalled(1, SIGTERM));
   auto m = env.metrics();
   CHECK(m.limiters[0].borrowed == 0); // the global token returns at once
@@ -206,7 +208,38 @@ TEST_CASE("worker pool: cancelling a hung job escalates from SIGTERM to SIGKILL"
   m = env.metrics();
   CHECK(m.limiters[2].borrowed == 0);
   CHECK(m.late_results == 0);
+  CHECK(m.threads.abandoned == 0); // no thread task ever ran
   CHECK(env.os->launched.size() == 2);
+}
+
+TEST_CASE("worker pool: a killed process task actor keeps its process token until the worker "
+          "is gone",
+          "[actor]") {
+  pool_env env;
+  env.started(1, 4242);
+  env.hello(1);
+  auto id = env.submit_call(call<uint64_t>("cpu", uint64_t{5}));
+  auto* mgr = static_cast<std::remove_pointer_t<manager_pointer>*>(
+      caf::actor_cast<caf::abstract_actor*>(env.mgr));
+  auto actor = runtime_of(mgr, mgr->state.table.lookup(id)).actor;
+  REQUIRE(actor);
+  env.self()->send_exit(actor, caf::exit_reason::kill); // no exit handler runs
+  env.run();
+  auto info = env.status(id);
+  CHECK(info.state == task_state::failed);
+  CHECK(env.os->signalled(1, SIGTERM));
+  auto m = env.metrics();
+  CHECK(m.limiters[0].borrowed == 0);
+  CHECK(m.limiters[2].borrowed == 1); // the worker is in its SIGTERM grace
+  CHECK(m.threads.abandoned == 0);
+  env.advance(1s);
+  CHECK(env.os->signalled(1, SIGKILL));
+  CHECK(env.metrics().limiters[2].borrowed == 1);
+  env.exited(1, SIGKILL);
+  m = env.metrics();
+  CHECK(m.limiters[2].borrowed == 0);
+  CHECK(m.late_results == 0);
+  CHECK(env.status(id).stage == stop_stage::sigkill);
 }
 
 TEST_CASE("worker pool: a timed-out job whose worker obeys SIGTERM records that stage", "[actor]") {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -77,8 +78,17 @@ manager_config with_workers(std::size_t processes = 2) {
   return cfg;
 }
 
+// Alive and not a zombie (an orphan's zombie may wait long for its new parent to reap it).
 bool process_alive(int pid) {
-  return ::kill(pid, 0) == 0;
+  if (::kill(pid, 0) != 0)
+    return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr)
+    return false;
+  char state = '?';
+  auto n = std::fscanf(f, "%*d (%*[^)]) %c", &state);
+  std::fclose(f);
+  return n != 1 || state != 'Z';
 }
 
 /// Waits until none of `pids` is alive (a killed process disappears once reaped).
@@ -478,6 +488,34 @@ TEST_CASE("process tasks: a stderr flood costs the host one bounded line, and is
   CHECK(growth < (32u << 20));                    // it wrote 192 MiB
   CHECK(sink->count_containing("worker ") <= 60); // 192k pieces of 1 KiB
   CHECK(sink->longest() <= 1024 + 64);
+}
+
+TEST_CASE("process tasks: what a job forks ends with its worker", "[facade][process]") {
+  auto cfg = with_workers(1);
+  cfg.workers.max_jobs = 1; // the worker is recycled after the job
+  task_manager tm{cfg};
+  auto child = tm.run_in_process(call<int32_t>("fork"));
+  REQUIRE(child);
+  REQUIRE(*child > 0);
+  CHECK(all_gone({*child}));
+}
+
+TEST_CASE("process tasks: a cancel is prompt even when the host ignores SIGTERM",
+          "[facade][process]") {
+  struct ignore_sigterm {
+    ignore_sigterm() { old = std::signal(SIGTERM, SIG_IGN); }
+    ~ignore_sigterm() { std::signal(SIGTERM, old); }
+    void (*old)(int);
+  } guard;
+  auto cfg = with_workers(1);
+  cfg.workers.kill_grace = 60s; // only a SIGTERM that works ends it in time
+  task_manager tm{cfg};
+  auto id = tm.submit(process_task(call<int>("block")));
+  REQUIRE(id);
+  REQUIRE(busy_workers(tm, 1));
+  REQUIRE(tm.cancel(*id));
+  CHECK(poll_until([&] { return tm.status(*id)->stage == stop_stage::sigterm; }));
+  CHECK(poll_until([&] { return tm.metrics()->limiters[2].borrowed == 0; }));
 }
 
 TEST_CASE("process tasks: an async task runs a job without blocking its actor",

@@ -282,6 +282,9 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
       [self](orphan_done_atom, uint64_t key, task_outcome& outcome) {
         on_orphan_done(self, key, outcome);
       },
+      [self](job_pid_atom, uint64_t key, int32_t pid) {
+        self->state.table.annotate(key, stop_stage::none, pid);
+      },
       [self](jobs_atom, std::vector<std::string>& jobs) {
         self->state.offered_jobs = std::move(jobs);
       },

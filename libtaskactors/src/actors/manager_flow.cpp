@@ -10,8 +10,8 @@
 #include "actors/async_task_actor.hpp"
 #include "actors/manager_state.hpp"
 #include "actors/process_task_actor.hpp"
-#include "taskactors/errc.hpp"
 #include "actors/thread_task_actor.hpp"
+#include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
 
@@ -45,20 +45,25 @@ void release(manager_pointer self, task_runtime& rt, quota q) {
   }
 }
 
-// A thread task ended while its callable runs: it keeps only its thread token.
-void abandon(manager_pointer self, task_runtime& rt) {
+// A task ended while its code still runs (a thread task's callable, a process task's job in
+// its worker): it keeps only its thread or process token. `threads.abandoned` counts callables.
+void abandon(manager_pointer self, task_runtime& rt, task_kind kind) {
   if (rt.abandoned)
     return;
   rt.abandoned = true;
-  ++self->state.abandoned;
+  rt.abandoned_callable = kind == task_kind::thread;
+  if (rt.abandoned_callable)
+    ++self->state.abandoned;
   release(self, rt, quota::global);
 }
 
-// The callable of an abandoned thread task returned: its thread token goes back.
+// The code of an abandoned task ended: its thread or process token goes back.
 void settle_abandoned(manager_pointer self, task_runtime& rt) {
   if (rt.abandoned) {
     rt.abandoned = false;
-    --self->state.abandoned;
+    if (rt.abandoned_callable)
+      --self->state.abandoned;
+    rt.abandoned_callable = false;
   }
   return_held(self, rt);
 }
@@ -191,7 +196,8 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
     } else if (rt.actor) {
       rt.stopping = true;
       if (rec->kind != task_kind::async)
-        abandon(self, rt); // ends now; its thread or worker keeps its own token until it is done
+        abandon(self, rt,
+                rec->kind); // ends now; its thread or worker keeps its own token until it is done
       self->send_exit(rt.actor, reason);
     }
   }
@@ -205,14 +211,14 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
     return; // Not from a live task actor of ours: nothing to settle.
   rt.actor = nullptr;
   --st.live_actors;
-  if (outcome.callable_running) {
-    // The actor is gone but its thread still runs the callable: keep the thread token until
-    // the pool reports the return.
-    rt.orphaned = true;
-    abandon(self, rt);
-  }
   st.table.annotate(key, outcome.stage, outcome.worker_pid);
   auto rec = st.table.find(key);
+  if (outcome.callable_running) {
+    // The actor is gone but its code still runs (a thread's callable, a worker's job): keep its
+    // thread or process token until its pool reports the end.
+    rt.orphaned = true;
+    abandon(self, rt, rec != nullptr ? rec->kind : task_kind::thread);
+  }
   bool live = rec != nullptr && !rec->terminal();
   // The answer goes out before the tokens go back: both are messages, and the caller waits for
   // the first. Shutdown is looked at after both.
@@ -235,6 +241,11 @@ void on_orphan_done(manager_pointer self, task_key key, task_outcome& outcome) {
     return;
   rt.orphaned = false;
   settle_abandoned(self, rt);
+  if (outcome.exited) {
+    // A stopped process job: its worker is gone, which is all this says.
+    self->state.table.annotate(key, outcome.stage, outcome.worker_pid);
+    return;
+  }
   // The task ended when its actor stopped: this result is late (counted, not applied).
   finish_task(self, key, outcome.state, std::move(outcome.value), std::move(outcome.error));
 }

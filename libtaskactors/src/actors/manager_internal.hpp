@@ -47,6 +47,9 @@ using orphan_done_atom = caf::atom_constant<caf::atom("orphandone")>;
 /// The worker pool tells the manager which jobs its workers offer.
 using jobs_atom = caf::atom_constant<caf::atom("jobs")>;
 
+/// The worker pool tells the manager which worker runs a process task's job (its pid).
+using job_pid_atom = caf::atom_constant<caf::atom("jobpid")>;
+
 /// A task actor's one and only report to its manager, sent when its code finished or, failing
 /// that, when the actor stopped.
 struct task_outcome {
@@ -76,6 +79,7 @@ using manager_internal_actor =
                           caf::reacts_to<done_atom, uint64_t, task_outcome>,
                           caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
                           caf::reacts_to<jobs_atom, std::vector<std::string>>,
+                          caf::reacts_to<job_pid_atom, uint64_t, int32_t>,
                           caf::reacts_to<gather_done_atom, task_id>,
                           caf::replies_to<tick_atom, uint64_t>::with<void>>;
 

@@ -13,12 +13,12 @@
 
 #include "actors/arbiter_actor.hpp"
 #include "actors/gather_actor.hpp"
-#include "api/logger.hpp"
 #include "actors/manager_internal.hpp"
-#include "core/task_table.hpp"
-#include "taskactors/manager_actor.hpp"
-#include "runtime/thread_pool.hpp"
 #include "actors/worker_pool.hpp"
+#include "api/logger.hpp"
+#include "core/task_table.hpp"
+#include "runtime/thread_pool.hpp"
+#include "taskactors/manager_actor.hpp"
 
 namespace taskactors::detail {
 
@@ -44,6 +44,8 @@ struct task_runtime {
   /// A thread task whose callable still runs although the task ended (cancelled, timed out, or
   /// its actor killed): its thread token stays held until the callable returns.
   bool abandoned = false;
+  /// `abandoned` for a thread task's callable (counted in `threads.abandoned`).
+  bool abandoned_callable = false;
   /// The callable runs and its actor is gone: the pool reports its end to the manager.
   bool orphaned = false;
 };

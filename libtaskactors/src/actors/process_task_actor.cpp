@@ -57,10 +57,12 @@ void process_task_actor::report(task_outcome outcome) {
 void process_task_actor::on_exit() {
   if (reported_)
     return;
-  // Killed before the job ended: have the pool stop it, and settle the task now.
-  caf::anon_send(pool_, stop_job_atom::value, key_, stop_reason::cancelled);
+  // Killed before the job ended: the task is settled now, but its process token stays held
+  // until the pool reports the worker gone (a worker in its SIGTERM grace still runs).
+  caf::anon_send(pool_, orphan_job_atom::value, key_, caf::actor_cast<orphan_sink_actor>(parent_));
   task_outcome outcome{task_state::failed, {}, fail_state()};
   outcome.exited = true;
+  outcome.callable_running = true;
   report(std::move(outcome));
 }
 

@@ -115,11 +115,24 @@ struct pool_state : pool_driver {
   }
 
   void job_done(job_key key, job_result result) override {
+    if (auto o = orphans.find(key); o != orphans.end()) {
+      // Its task actor is gone: the manager holds the process token until now.
+      task_outcome outcome{task_state::failed, {}, caf::make_error(errc::cancelled, "stopped")};
+      outcome.exited = true;
+      outcome.stage = result.stage;
+      outcome.worker_pid = result.pid;
+      self->send(o->second, orphan_done_atom::value, key, std::move(outcome));
+      orphans.erase(o);
+    }
     auto i = promises.find(key);
     if (i == promises.end())
       return;
     i->second.deliver(std::move(result));
     promises.erase(i);
+  }
+
+  void job_started(job_key key, int pid) override {
+    self->send(listener, job_pid_atom::value, key, static_cast<int32_t>(pid));
   }
 
   void jobs_offered(const std::vector<std::string>& names) override {
@@ -135,6 +148,7 @@ struct pool_state : pool_driver {
   launch_spec launch;
   jobs_listener_actor listener;
   std::unordered_map<job_key, caf::typed_response_promise<job_result>> promises;
+  std::unordered_map<job_key, orphan_sink_actor> orphans;
   std::vector<caf::typed_response_promise<process_metrics>> shutdown_promises;
   std::unique_ptr<logger> log;
   uint64_t timer_generation = 0;
@@ -198,6 +212,19 @@ worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_
       },
       [self](stop_job_atom, uint64_t key, stop_reason why) {
         self->state.sup->stop_job(key, why, self->clock().now());
+        after_event(self);
+      },
+      [self](orphan_job_atom, uint64_t key, orphan_sink_actor& sink) {
+        auto& st = self->state;
+        if (st.promises.count(key) == 0) {
+          // Already over (its answer crossed the actor's end): nothing holds the token.
+          task_outcome over;
+          over.exited = true;
+          self->send(sink, orphan_done_atom::value, key, std::move(over));
+          return;
+        }
+        st.orphans.emplace(key, std::move(sink));
+        st.sup->stop_job(key, stop_reason::cancelled, self->clock().now());
         after_event(self);
       },
       [self](stats_atom) { return to_metrics(self->state.sup->stats()); },

@@ -15,17 +15,19 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "api/logger.hpp"
 #include "actors/manager_internal.hpp"
+#include "api/logger.hpp"
+#include "core/worker_supervisor.hpp"
 #include "os/process_launcher.hpp"
 #include "taskactors/atoms.hpp"
 #include "taskactors/manager_metrics.hpp"
-#include "core/worker_supervisor.hpp"
 
 namespace taskactors::detail {
 
 using run_job_atom = caf::atom_constant<caf::atom("runjob")>;
 using stop_job_atom = caf::atom_constant<caf::atom("stopjob")>;
+/// A job whose task actor is gone: stop it, and tell `orphan_sink_actor` once its worker is.
+using orphan_job_atom = caf::atom_constant<caf::atom("orphanjob")>;
 using pool_tick_atom = caf::atom_constant<caf::atom("pooltick")>;
 using w_started_atom = caf::atom_constant<caf::atom("wstarted")>;
 using w_failed_atom = caf::atom_constant<caf::atom("wfailed")>;
@@ -37,6 +39,7 @@ using w_exited_atom = caf::atom_constant<caf::atom("wexited")>;
 using worker_pool_actor = caf::typed_actor<
     caf::replies_to<run_job_atom, uint64_t, std::string, std::vector<char>>::with<job_result>,
     caf::reacts_to<stop_job_atom, uint64_t, stop_reason>,
+    caf::reacts_to<orphan_job_atom, uint64_t, orphan_sink_actor>,
     caf::replies_to<stats_atom>::with<process_metrics>, caf::reacts_to<resize_atom, std::size_t>,
     caf::replies_to<shutdown_atom>::with<process_metrics>,
     caf::reacts_to<w_started_atom, worker_id, int32_t>,
@@ -46,7 +49,8 @@ using worker_pool_actor = caf::typed_actor<
     caf::replies_to<pool_tick_atom, uint64_t>::with<void>>;
 
 /// Who hears of the jobs the workers offer (the manager).
-using jobs_listener_actor = caf::typed_actor<caf::reacts_to<jobs_atom, std::vector<std::string>>>;
+using jobs_listener_actor = caf::typed_actor<caf::reacts_to<jobs_atom, std::vector<std::string>>,
+                                             caf::reacts_to<job_pid_atom, uint64_t, int32_t>>;
 
 /// Builds the launcher a pool uses; the real one by default, a fake one in tests.
 using launcher_factory =

@@ -119,6 +119,10 @@ void worker_supervisor::dispatch(time_point now) {
   }
 }
 
+void pool_driver::job_started(job_key, int) {
+  // Nothing by default.
+}
+
 void worker_supervisor::assign(worker& w, pending_job job, time_point now) {
   w.st = state::busy;
   w.has_job = true;
@@ -132,6 +136,7 @@ void worker_supervisor::assign(worker& w, pending_job job, time_point now) {
   wire::encode(bytes, wire::frame_kind::request, w.request,
                wire::encode_payload(wire::request{std::move(job.name), std::move(job.args)}));
   driver_.send(w.id, std::move(bytes));
+  driver_.job_started(job.key, w.pid);
   if (cfg_.max_rss_bytes > 0 && next_rss_check_ == time_point::max())
     next_rss_check_ = now + cfg_.rss_interval;
 }

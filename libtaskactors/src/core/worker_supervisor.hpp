@@ -68,6 +68,8 @@ public:
   virtual void close_input(worker_id id) = 0;
   virtual std::optional<std::size_t> resident_bytes(worker_id id) = 0;
   virtual void job_done(job_key key, job_result result) = 0;
+  /// A job went to the worker with process id `pid`.
+  virtual void job_started(job_key key, int pid);
   virtual void jobs_offered(const std::vector<std::string>& names) = 0;
   virtual void note(log_level level, std::string text) = 0;
 };

@@ -67,7 +67,13 @@ struct sandbox {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
+    // Signals the host ignores stay ignored across exec (a host that ignores SIGTERM would make
+    // every cancel wait out the whole grace): the worker starts with every default action.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP)
+        ::sigaction(sig, &dfl, nullptr);
     limit(RLIMIT_AS, address_space);
     limit(RLIMIT_CPU, cpu_seconds);
     limit(RLIMIT_NOFILE, open_files);
@@ -363,6 +369,9 @@ private:
     read_output(raw);
     read_errors(raw);
     raw->proc->async_wait([this, raw](bp::error_code, int) {
+      // What the worker started lives on in its process group: end it with the worker. The
+      // kernel gives the group's id to no new process while a member lives.
+      ::killpg(raw->pid, SIGKILL);
       raw->reaped = true;
       raw->status = static_cast<int>(raw->proc->native_exit_code());
       {
