@@ -140,3 +140,55 @@ TEST_CASE("async task: move-only callables and results are accepted", "[actor]")
   REQUIRE(info.value.holds<std::unique_ptr<int>>());
   CHECK(**info.value.get_if<std::unique_ptr<int>>() == 11);
 }
+
+TEST_CASE("async task: re-arming a watchdog does not pile up entries in the actor clock",
+          "[actor][timer]") {
+  manager_env env;
+  env.run();
+  const auto before = env.sched().clock().schedule().size();
+  std::size_t most = 0;
+  int ticks = 0;
+  timer_id watchdog = 0;
+  std::function<void()> tick;
+  auto id = env.add([&](async_context& ctx) {
+    // A watchdog pushed back on every tick, and many times within one handler too: the pattern
+    // of an idle timeout that traffic refreshes.
+    auto expire = [&ctx] { ctx.fail("watchdog"); };
+    watchdog = ctx.after(30s, expire);
+    tick = [&, expire] {
+      for (int i = 0; i < 1000; ++i) {
+        ctx.cancel_timer(watchdog);
+        watchdog = ctx.after(30s, expire);
+      }
+      most = std::max(most, env.sched().clock().schedule().size());
+      if (++ticks == 200)
+        ctx.complete(ticks);
+      else
+        ctx.after(1ms, tick);
+    };
+    ctx.after(1ms, tick);
+    return ctx.pending();
+  });
+  for (int i = 0; i < 200; ++i)
+    env.advance(1ms);
+  CHECK(env.state(id) == task_state::completed);
+  // 200,000 re-arms; what the clock holds for the task is its tick and one watchdog wake-up.
+  CHECK(most <= before + 2);
+}
+
+TEST_CASE("async task: a task that replaces its behavior gets a clear error from its timers",
+          "[actor][timer]") {
+  manager_env env;
+  auto id = env.add([](async_context& ctx) {
+    ctx.after(1ms, [&ctx] {
+      ctx.self()->become([](int x) { return x; });
+      ctx.after(10ms, [&ctx] { ctx.complete(); });
+    });
+    return ctx.pending();
+  });
+  env.advance(1ms);
+  env.advance(10ms);
+  auto info = env.status(id);
+  CHECK(info.state == task_state::failed);
+  CHECK_THAT(caf::to_string(info.error), Catch::Contains("behavior was replaced"));
+}

@@ -81,3 +81,32 @@ TEST_CASE("config: every impossible value is an error naming its key", "[unit]")
   cfg.scheduler_policy = "fastest";
   check(cfg, "scheduler.policy");
 }
+
+TEST_CASE("config: the thread quota's default follows a configured global quota", "[unit]") {
+  manager_config cfg;
+  cfg.global_quota = 100;
+  auto q = cfg.quotas(2);
+  CHECK(q.global == 100);
+  CHECK(q.thread == 66); // min(max(16, 2*100/3), 128), not the 21 of the 2-CPU default global
+  CHECK(q.process == 2);
+  cfg.global_quota = 300;
+  CHECK(cfg.quotas(2).thread == 128);
+  cfg.global_quota = 24;
+  CHECK(cfg.quotas(2).thread == 16);
+  cfg.global_quota = 10;
+  CHECK(cfg.quotas(2).thread == 10); // capped by the global quota
+  CHECK_FALSE(cfg.validate(2));
+}
+
+TEST_CASE("config: scheduler.policy accepts handoff, sharing and stealing only", "[unit]") {
+  manager_config cfg;
+  for (auto policy : {"handoff", "sharing", "stealing"}) {
+    cfg.scheduler_policy = policy;
+    CHECK_FALSE(cfg.validate(2));
+  }
+  cfg.scheduler_policy = "testing";
+  auto err = cfg.validate(2);
+  REQUIRE(err);
+  CHECK(render(err).find("scheduler.policy = 'testing': expected \"handoff\", \"sharing\" or "
+                         "\"stealing\"") != std::string::npos);
+}

@@ -13,23 +13,24 @@
 namespace taskactors {
 
 /// Where a manager's configuration comes from, in increasing precedence after the built-in
-/// defaults: the file, then the environment, then the command line.
+/// defaults: the file, then the environment, then the command line. Every field has a default,
+/// so a designated initializer names only what it changes: `load_config({.file = "x.toml"})`.
 struct config_sources {
   /// A TOML file (see docs/configuration.md); none if unset.
-  std::optional<std::string> file;
+  std::optional<std::string> file{};
   /// Read `TASKACTORS_*` variables: `TASKACTORS_QUOTA_GLOBAL=64` sets `quota.global` (the key
   /// upper-cased, `.` and `-` turned into `_`).
   bool environment = true;
   /// `key=value` settings from the command line (`--set quota.global=64`), applied in order.
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides{};
 };
 
 /// One configuration key, for documentation and tools.
 struct config_key {
-  std::string name;
-  std::string type;
-  std::string fallback;
-  std::string meaning;
+  std::string name{};
+  std::string type{};
+  std::string fallback{};
+  std::string meaning{};
 };
 
 /// Every key `load_config` knows, in documentation order.

@@ -35,9 +35,11 @@ TASKACTORS_API unsigned cpu_count() noexcept;
 struct manager_config {
   /// `quota.global`: tasks running at once, all kinds (0: the default for this machine).
   std::size_t global_quota = 0;
-  /// `quota.thread`: thread tasks running at once (0: the default for this machine).
+  /// `quota.thread`: thread tasks running at once (0: the default, `min(max(16, 2*global/3),
+  /// 128)` of the global quota in force, configured or default, and at most that quota).
   std::size_t thread_quota = 0;
-  /// `quota.process`: process tasks running at once (0: the default for this machine).
+  /// `quota.process`: process tasks running at once (0: the default for this machine, at most
+  /// the global quota).
   std::size_t process_quota = 0;
   /// `manager.max-queue`: pending plus running tasks admitted at once.
   std::size_t max_queue = 100'000;

@@ -74,6 +74,32 @@ void async_task_actor::finish(task_outcome outcome) {
   quit();
 }
 
+void async_task_actor::arm_timer() {
+  auto& more = *extras_;
+  if (auto next = more.deadlines.next())
+    more.timer.wake_at(
+        this, *next, [this] { on_timer(); },
+        [this](const caf::error&) {
+          finish(task_outcome{task_state::failed,
+                              {},
+                              caf::make_error(errc::invalid_argument,
+                                              "the task's behavior was replaced (become): its "
+                                              "timers no longer run; use ctx.after and handlers "
+                                              "set through the context instead")});
+        });
+}
+
+void async_task_actor::on_timer() {
+  if (!extras_ || finished_)
+    return;
+  for (auto id : extras_->deadlines.take_due(clock().now())) {
+    fire(id);
+    if (finished_)
+      return;
+  }
+  arm_timer();
+}
+
 void async_task_actor::fire(timer_id id) {
   if (!extras_)
     return;
@@ -110,17 +136,16 @@ timer_id async_task_actor::context::after(caf::timespan delay, std::function<voi
   auto& more = owner_->more();
   auto id = ++more.next_timer;
   more.timers.emplace(id, std::move(callback));
-  // A request to ourselves that is never answered: its timeout is our timer. Unlike a delayed
-  // message it is disarmed when the actor stops and does not keep the actor alive.
-  auto* self = owner_;
-  self->request(caf::actor_cast<caf::actor>(self), delay, timer_atom::value, id)
-      .then([] {}, [self, id](caf::error&) { self->fire(id); });
+  more.deadlines.add(owner_->clock().now() + std::max(delay, caf::timespan::zero()), id);
+  owner_->arm_timer();
   return id;
 }
 
 void async_task_actor::context::cancel_timer(timer_id id) noexcept {
-  if (owner_->extras_)
+  if (owner_->extras_) {
     owner_->extras_->timers.erase(id);
+    owner_->extras_->deadlines.remove(id);
+  }
 }
 
 std::function<void(std::function<void()>)> async_task_actor::context::dispatcher() const {

@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/manager_internal.hpp"
+#include "actors/self_timer.hpp"
 #include "taskactors/async_context.hpp"
 
 namespace taskactors::detail {
@@ -59,6 +60,8 @@ private:
   struct extras {
     timer_id next_timer = 0;
     std::unordered_map<timer_id, std::function<void()>> timers;
+    deadline_queue<timer_id> deadlines;
+    self_timer<caf::actor, timer_atom> timer;
     std::vector<std::function<void(const caf::error&)>> exit_hooks;
     /// The reason handed to the exit hooks.
     caf::error exit_reason;
@@ -69,6 +72,12 @@ private:
   void finish(task_outcome outcome);
 
   void fire(timer_id id);
+
+  /// Arms the actor's timer for the earliest of its timers.
+  void arm_timer();
+
+  /// The timer came: runs the timers that are due.
+  void on_timer();
 
   uint64_t key_;
   task_id id_;

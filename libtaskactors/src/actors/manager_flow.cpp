@@ -270,23 +270,12 @@ void rearm(manager_pointer self) {
   auto next = st.table.next_deadline().value_or(time_point::max());
   if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled)
     next = std::min(next, st.stop_deadline);
-  if (next >= st.timer_at)
-    return;
-  auto now = self->clock().now();
-  auto generation = ++st.timer_generation;
-  st.timer_at = next;
-  auto delay = next > now ? next - now : caf::timespan{1};
-  auto me = caf::actor_cast<manager_internal_actor>(self);
-  // A request to ourselves that is never answered: its timeout is the timer. It dies with the
-  // manager instead of keeping it alive like a delayed message would.
-  self->request(me, delay, tick_atom::value, generation)
-      .then([] {}, [self, generation](caf::error&) { on_tick(self, generation); });
+  if (next != time_point::max())
+    st.timer.wake_at(self, next, [self] { on_tick(self); });
 }
 
-void on_tick(manager_pointer self, uint64_t generation) {
+void on_tick(manager_pointer self) {
   auto& st = self->state;
-  if (generation == st.timer_generation)
-    st.timer_at = time_point::max();
   auto now = self->clock().now();
   for (auto key : st.table.take_due(now)) {
     auto rec = st.table.find(key);

@@ -14,6 +14,7 @@
 #include "actors/arbiter_actor.hpp"
 #include "actors/gather_actor.hpp"
 #include "actors/manager_internal.hpp"
+#include "actors/self_timer.hpp"
 #include "actors/worker_pool.hpp"
 #include "api/logger.hpp"
 #include "core/task_table.hpp"
@@ -90,8 +91,7 @@ struct manager_state {
   std::size_t rejected = 0;
   manager_phase phase = manager_phase::running;
   /// The armed timer: its generation and when it fires.
-  uint64_t timer_generation = 0;
-  time_point timer_at = time_point::max();
+  self_timer<manager_internal_actor, tick_atom> timer;
   /// Shutdown in progress.
   shutdown_mode stop_mode = shutdown_mode::drain;
   time_point stop_deadline = time_point::max();
@@ -155,7 +155,7 @@ void cancel_gathers(manager_pointer self, task_key parent = invalid_task_key);
 void stop_children(manager_pointer self, task_key parent);
 
 /// Ends every task whose deadline passed and handles the shutdown deadline.
-void on_tick(manager_pointer self, uint64_t generation);
+void on_tick(manager_pointer self);
 
 /// Arms the timer for the earliest deadline, if it is earlier than the one armed.
 void rearm(manager_pointer self);

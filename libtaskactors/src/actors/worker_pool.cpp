@@ -8,6 +8,7 @@
 #include <caf/local_actor.hpp>
 #include <caf/send.hpp>
 
+#include "actors/self_timer.hpp"
 #include "runtime/helping_unit.hpp"
 #include "taskactors/errc.hpp"
 
@@ -151,18 +152,15 @@ struct pool_state : pool_driver {
   std::unordered_map<job_key, orphan_sink_actor> orphans;
   std::vector<caf::typed_response_promise<process_metrics>> shutdown_promises;
   std::unique_ptr<logger> log;
-  uint64_t timer_generation = 0;
-  time_point timer_at = time_point::max();
+  self_timer<worker_pool_actor, pool_tick_atom> timer;
 
   static inline const char* name = "taskactors.worker_pool";
 };
 
 void after_event(pool_pointer self);
 
-void on_tick(pool_pointer self, uint64_t generation) {
+void on_tick(pool_pointer self) {
   auto& st = self->state;
-  if (generation == st.timer_generation)
-    st.timer_at = time_point::max();
   st.sup->tick(self->clock().now());
   after_event(self);
 }
@@ -176,16 +174,8 @@ void after_event(pool_pointer self) {
       rp.deliver(stats);
     st.shutdown_promises.clear();
   }
-  auto next = st.sup->next_timer();
-  if (!next || *next >= st.timer_at)
-    return;
-  auto now = self->clock().now();
-  auto generation = ++st.timer_generation;
-  st.timer_at = *next;
-  auto delay = *next > now ? *next - now : caf::timespan{1};
-  auto me = caf::actor_cast<worker_pool_actor>(self);
-  self->request(me, delay, pool_tick_atom::value, generation)
-      .then([] {}, [self, generation](caf::error&) { on_tick(self, generation); });
+  if (auto next = st.sup->next_timer())
+    st.timer.wake_at(self, *next, [self] { on_tick(self); });
 }
 
 worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_actor listener,

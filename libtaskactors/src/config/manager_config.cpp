@@ -11,11 +11,20 @@
 
 namespace taskactors {
 
+namespace {
+
+// The thread quota's default for a global quota of `global`: min(max(16, 2*global/3), 128).
+std::size_t default_thread_quota(std::size_t global) noexcept {
+  return std::min<std::size_t>(std::max<std::size_t>(16, 2 * global / 3), 128);
+}
+
+} // namespace
+
 quota_sizes default_quotas(unsigned cpu_count) noexcept {
   std::size_t cpus = std::max(1u, cpu_count);
   quota_sizes result;
   result.global = std::min<std::size_t>(std::max<std::size_t>(32, 4 * cpus), 256);
-  result.thread = std::min<std::size_t>(std::max<std::size_t>(16, 2 * result.global / 3), 128);
+  result.thread = default_thread_quota(result.global);
   result.process = std::max<std::size_t>(1, std::min<std::size_t>(cpus, 8));
   return result;
 }
@@ -28,10 +37,12 @@ quota_sizes manager_config::quotas(unsigned cpus) const noexcept {
   auto result = default_quotas(cpus);
   if (global_quota != 0)
     result.global = global_quota;
+  // A default follows the global quota in force, the configured one included, and stays within
+  // it.
   if (thread_quota != 0)
     result.thread = thread_quota;
   else
-    result.thread = std::min(result.thread, result.global);
+    result.thread = std::min(default_thread_quota(result.global), result.global);
   if (process_quota != 0)
     result.process = process_quota;
   else
@@ -106,9 +117,10 @@ caf::error manager_config::validate(unsigned cpus) const {
   if (auto err = validate_workers(workers, q))
     return err;
   if (scheduler_policy != "handoff" && scheduler_policy != "sharing" &&
-      scheduler_policy != "stealing" && scheduler_policy != "testing")
-    return config_error(fmt::format(
-        "scheduler.policy = '{}': expected 'handoff', 'sharing' or 'stealing'", scheduler_policy));
+      scheduler_policy != "stealing")
+    return config_error(
+        fmt::format("scheduler.policy = '{}': expected \"handoff\", \"sharing\" or \"stealing\"",
+                    scheduler_policy));
   return {};
 }
 
