@@ -4,8 +4,8 @@
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
 
-#include "manager_env.hpp"
 #include "actors/manager_state.hpp"
+#include "manager_env.hpp"
 #include "taskactors/errc.hpp"
 
 using namespace taskactors;
@@ -450,6 +450,43 @@ TEST_CASE("manager: wait answers when the task ends", "[actor]") {
   auto unknown = env.ask<task_info>(env.mgr, wait_atom::value, task_id{"ghost"});
   REQUIRE_FALSE(unknown);
   CHECK(is(unknown.error(), errc::unknown_task));
+}
+
+TEST_CASE("manager: a wait with a limit times out in the manager, which then forgets it",
+          "[actor]") {
+  manager_env env;
+  auto id = env.add(sleeper(1s, 5));
+  // A caller that polls with short limits, many times over.
+  for (int round = 0; round < 50; ++round) {
+    std::vector<decltype(env.self()->request(env.mgr, caf::infinite, wait_atom::value, id))> polls;
+    for (int i = 0; i < 20; ++i)
+      polls.push_back(
+          env.self()->request(env.mgr, caf::infinite, wait_atom::value, id, caf::timespan{10ms}));
+    env.run();
+    CHECK(env.metrics().waiters == 20);
+    env.advance(10ms);
+    for (auto& poll : polls)
+      poll.receive([](task_info&) { FAIL("a record before the task ended"); },
+                   [](caf::error& err) {
+                     CHECK(is(err, errc::wait_timeout));
+                     CHECK_THAT(render(err), Catch::Contains("did not finish within 10 ms"));
+                   });
+    CHECK(env.metrics().waiters == 0);
+  }
+  // One limited waiter and one without a limit, then the task ends before the limit.
+  auto limited =
+      env.self()->request(env.mgr, caf::infinite, wait_atom::value, id, caf::timespan{1h});
+  auto plain = env.self()->request(env.mgr, caf::infinite, wait_atom::value, id);
+  env.run();
+  CHECK(env.metrics().waiters == 2);
+  env.advance(500ms);
+  for (auto* response : {&limited, &plain})
+    response->receive([](task_info& info) { CHECK(value_of(info) == 5); },
+                      [](caf::error& err) { FAIL(render(err)); });
+  CHECK(env.metrics().waiters == 0);
+  auto bad = env.ask<task_info>(env.mgr, wait_atom::value, id, caf::timespan{0});
+  REQUIRE_FALSE(bad);
+  CHECK(is(bad.error(), errc::invalid_argument));
 }
 
 TEST_CASE("manager: waiters are answered even when the manager is killed", "[actor]") {

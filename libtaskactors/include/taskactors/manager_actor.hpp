@@ -33,7 +33,9 @@ namespace taskactors {
 ///   was not admitted).
 /// - `(cancel, id)` -> info: cancels a task in any state; idempotent. The reply shows the state
 ///   after the call: `cancelled`, or the terminal state the task had already reached.
-/// - `(status, id)` -> info; `(list, filter)` -> infos; `(wait, id)` -> info once terminal.
+/// - `(status, id)` -> info; `(list, filter)` -> infos; `(wait, id)` -> info once terminal;
+///   `(wait, id, limit)` the same, or `wait_timeout` once `limit` passes (the manager forgets
+///   the waiter then, so a caller that polls with short limits costs it nothing).
 /// - `(metrics)` -> counters and limiter statistics.
 /// - `(resize, quota, capacity)` -> the limiter's statistics after the change.
 /// - `(shutdown, mode, deadline)` -> report; the manager stops after replying.
@@ -48,6 +50,7 @@ using manager_actor = caf::typed_actor<
     caf::replies_to<status_atom, task_id>::with<task_info>,
     caf::replies_to<list_atom, task_filter>::with<std::vector<task_info>>,
     caf::replies_to<wait_atom, task_id>::with<task_info>,
+    caf::replies_to<wait_atom, task_id, caf::timespan>::with<task_info>,
     caf::replies_to<metrics_atom>::with<manager_metrics>,
     caf::replies_to<resize_atom, quota, std::size_t>::with<limiter_stats>,
     caf::replies_to<shutdown_atom, shutdown_mode, caf::timespan>::with<shutdown_report>,

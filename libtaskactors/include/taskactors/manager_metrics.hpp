@@ -77,6 +77,8 @@ struct manager_metrics {
   std::size_t late_timeouts = 0;
   /// Task actors alive (a cancelled task's actor may still be stopping).
   std::size_t live_actors = 0;
+  /// Requests waiting for a task to end (`wait`, `run`), limited or not.
+  std::size_t waiters = 0;
   /// The limiters' statistics: global, thread, process.
   std::vector<limiter_stats> limiters;
   /// The thread pool of thread tasks.
@@ -109,8 +111,8 @@ struct manager_metrics {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, manager_metrics& x) {
   return f(caf::meta::type_name("manager_metrics"), x.by_kind_state, x.submitted, x.rejected,
-           x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.limiters,
-           x.threads, x.processes, x.gathers);
+           x.retained, x.late_results, x.late_cancels, x.late_timeouts, x.live_actors, x.waiters,
+           x.limiters, x.threads, x.processes, x.gathers);
 }
 
 /// How `shutdown` treats what is still pending or running.

@@ -172,16 +172,29 @@ caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
 
 caf::error unknown(const task_id& id);
 
-// Answers with the task's record once it is terminal.
-caf::result<task_info> wait_for(manager_pointer self, const task_id& id) {
+// Answers with the task's record once it is terminal, or with wait_timeout once `limit` passes.
+caf::result<task_info> wait_for(manager_pointer self, const task_id& id,
+                                caf::timespan limit = no_timeout) {
   auto& st = self->state;
+  if (limit <= caf::timespan::zero())
+    return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
   auto key = st.table.lookup(id);
   if (key == invalid_task_key)
     return unknown(id);
   if (st.table.find(key)->terminal())
     return st.table.info(key);
-  auto rp = self->make_response_promise<task_info>();
-  st.waiters[key].push_back(rp);
+  task_waiter w{self->make_response_promise<task_info>(), 0, limit};
+  auto rp = w.promise;
+  auto now = self->clock().now();
+  if (limit != no_timeout && limit < time_point::max() - now) {
+    w.number = ++st.waiters_seen;
+    st.wait_deadlines.add(now + limit, w.number);
+    st.waiting_on.emplace(w.number, key);
+  }
+  auto limited = w.number != 0;
+  st.waiters[key].push_back(std::move(w));
+  if (limited)
+    rearm(self);
   return rp;
 }
 
@@ -256,6 +269,9 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
         return st.table.list(filter);
       },
       [self](wait_atom, const task_id& id) -> caf::result<task_info> { return wait_for(self, id); },
+      [self](wait_atom, const task_id& id, caf::timespan limit) -> caf::result<task_info> {
+        return wait_for(self, id, limit);
+      },
       [self](metrics_atom) -> caf::result<manager_metrics> { return collect_metrics(self); },
       [self](resize_atom, quota q, std::size_t capacity) -> caf::result<limiter_stats> {
         if (static_cast<std::size_t>(q) >= quota_count)

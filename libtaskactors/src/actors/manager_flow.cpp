@@ -1,5 +1,8 @@
 // The path of a task through the manager: tokens, start, end, timers.
 
+#include <algorithm>
+#include <chrono>
+
 #include <caf/actor_cast.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/make_message.hpp>
@@ -101,8 +104,13 @@ void notify(manager_pointer self, task_key key) {
   auto i = st.waiters.find(key);
   if (i != st.waiters.end()) {
     auto info = st.table.info(key);
-    for (auto& rp : i->second)
-      rp.deliver(info);
+    for (auto& w : i->second) {
+      if (w.number != 0) {
+        st.wait_deadlines.remove(w.number);
+        st.waiting_on.erase(w.number);
+      }
+      w.promise.deliver(info);
+    }
     st.waiters.erase(i);
   }
 }
@@ -267,11 +275,38 @@ void stop_children(manager_pointer self, task_key parent) {
 
 void rearm(manager_pointer self) {
   auto& st = self->state;
-  auto next = st.table.next_deadline().value_or(time_point::max());
+  auto next = std::min(st.table.next_deadline().value_or(time_point::max()),
+                       st.wait_deadlines.next().value_or(time_point::max()));
   if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled)
     next = std::min(next, st.stop_deadline);
   if (next != time_point::max())
     st.timer.wake_at(self, next, [self] { on_tick(self); });
+}
+
+void expire_waiters(manager_pointer self, const std::vector<uint64_t>& due) {
+  auto& st = self->state;
+  for (auto number : due) {
+    auto on = st.waiting_on.find(number);
+    if (on == st.waiting_on.end())
+      continue;
+    auto key = on->second;
+    st.waiting_on.erase(on);
+    auto i = st.waiters.find(key);
+    if (i == st.waiters.end())
+      continue;
+    auto& list = i->second;
+    auto w = std::find_if(list.begin(), list.end(), [&](auto& x) { return x.number == number; });
+    if (w == list.end())
+      continue;
+    auto rec = st.table.find(key);
+    w->promise.deliver(caf::make_error(
+        errc::wait_timeout,
+        fmt::format("task '{}' did not finish within {} ms", rec != nullptr ? rec->id : task_id{},
+                    std::chrono::duration_cast<std::chrono::milliseconds>(w->limit).count())));
+    list.erase(w);
+    if (list.empty())
+      st.waiters.erase(i);
+  }
 }
 
 void on_tick(manager_pointer self) {
@@ -282,6 +317,8 @@ void on_tick(manager_pointer self) {
     if (rec != nullptr && !rec->terminal())
       stop_task(self, key, task_state::timeout, timeout_reason(*rec, now));
   }
+  if (st.wait_deadlines.size() != 0)
+    expire_waiters(self, st.wait_deadlines.take_due(now));
   if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled &&
       st.stop_deadline <= now)
     on_shutdown_deadline(self);

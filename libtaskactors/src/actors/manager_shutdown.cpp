@@ -186,6 +186,8 @@ void fill_metrics(manager_pointer self, manager_metrics& out) {
   st.table.fill(out);
   out.rejected = st.rejected;
   out.live_actors = st.live_actors;
+  for (auto& [key, list] : st.waiters)
+    out.waiters += list.size();
   auto pool = st.pool->snapshot();
   out.threads.alive = pool.threads;
   out.threads.busy = pool.busy;
@@ -232,9 +234,9 @@ manager_state::manager_state() : table(table_limits{}) {}
 
 manager_state::~manager_state() {
   // Every promise is answered, on every path, even when the manager is killed.
-  for (auto& [key, promises] : waiters)
-    for (auto& rp : promises)
-      rp.deliver(stopped_error());
+  for (auto& [key, list] : waiters)
+    for (auto& w : list)
+      w.promise.deliver(stopped_error());
   for (auto& rp : shutdown_promises)
     rp.deliver(stopped_error());
   for (auto& rt : runtimes)

@@ -60,6 +60,13 @@ struct gather_entry {
 
 enum class manager_phase : uint8_t { running, shutting_down };
 
+/// A request waiting for a task to end; `number` is set when it has a limit.
+struct task_waiter {
+  caf::typed_response_promise<task_info> promise;
+  uint64_t number = 0;
+  caf::timespan limit{};
+};
+
 struct manager_state {
   manager_state();
   ~manager_state();
@@ -86,11 +93,15 @@ struct manager_state {
   /// Running gathers, by id.
   std::unordered_map<task_id, gather_entry> gathers;
   uint64_t gathers_started = 0;
-  /// Requests waiting for a task to end.
-  std::unordered_map<task_key, std::vector<caf::typed_response_promise<task_info>>> waiters;
+  /// Requests waiting for a task to end, by task; those with a limit are in `wait_deadlines`
+  /// too, by waiter number.
+  std::unordered_map<task_key, std::vector<task_waiter>> waiters;
+  deadline_queue<uint64_t> wait_deadlines;
+  std::unordered_map<uint64_t, task_key> waiting_on;
+  uint64_t waiters_seen = 0;
   std::size_t rejected = 0;
   manager_phase phase = manager_phase::running;
-  /// The armed timer: its generation and when it fires.
+  /// Wakes the manager for task deadlines, wait limits and the shutdown deadline.
   self_timer<manager_internal_actor, tick_atom> timer;
   /// Shutdown in progress.
   shutdown_mode stop_mode = shutdown_mode::drain;
@@ -159,6 +170,9 @@ void on_tick(manager_pointer self);
 
 /// Arms the timer for the earliest deadline, if it is earlier than the one armed.
 void rearm(manager_pointer self);
+
+/// Answers the waiters numbered `due` with `wait_timeout` and forgets them.
+void expire_waiters(manager_pointer self, const std::vector<uint64_t>& due);
 
 /// Shutdown: starts it, and completes it once every task ended and every token came back.
 caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode mode,

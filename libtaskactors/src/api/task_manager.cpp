@@ -180,7 +180,11 @@ caf::expected<std::vector<task_info>> task_manager::list(task_filter filter) {
 caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wait_limit) {
   if (wait_limit <= caf::timespan::zero())
     return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
-  auto result = impl_->ask<task_info>(wait_limit, wait_atom::value, id);
+  // The manager answers wait_timeout when the limit passes and forgets the waiter; our own
+  // timeout, a second later, only covers a manager too busy to answer in time.
+  auto slack = std::chrono::seconds{1};
+  auto ours = wait_limit < no_timeout - slack ? wait_limit + slack : no_timeout;
+  auto result = impl_->ask<task_info>(ours, wait_atom::value, id, wait_limit);
   if (!result && result.error() == caf::sec::request_timeout)
     return caf::make_error(
         errc::wait_timeout,
