@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/gather_core.hpp"
+#include "core/units.hpp"
 #include "taskactors/errc.hpp"
 #include "taskactors/task_spec.hpp"
 
@@ -56,10 +57,6 @@ std::string task_id_of(const gather_state& st, std::size_t index) {
 bool ends_gather(const caf::error& err) {
   return err == errc::shutting_down || err == errc::not_running || err == errc::invalid_argument ||
          err == caf::sec::request_receiver_down;
-}
-
-long long millis(caf::timespan x) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(x).count();
 }
 
 // A request to ourselves that is never answered: its timeout is the timer. It dies with the
@@ -172,7 +169,7 @@ void on_timer(gather_pointer self, uint64_t tag) {
   if (tag == global_timer) {
     stop(self, task_state::timeout,
          caf::make_error(errc::timeout, fmt::format("global timeout of {} ms exceeded",
-                                                    millis(*st.spec.options.global_timeout))));
+                                                    whole_ms(*st.spec.options.global_timeout))));
     conclude(self);
     return;
   }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "actors/manager_state.hpp"
+#include "core/units.hpp"
 #include "os/worker_env.hpp"
 #include "taskactors/errc.hpp"
 
@@ -51,9 +52,7 @@ std::vector<std::string> worker_environment(const worker_config& w) {
     if (auto value = std::getenv(name.c_str()))
       env.push_back(name + "=" + value);
   env.push_back(fmt::format("{}={}", env_parent_pid, ::getpid()));
-  env.push_back(
-      fmt::format("{}={}", env_heartbeat_ms,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat).count()));
+  env.push_back(fmt::format("{}={}", env_heartbeat_ms, whole_ms(w.heartbeat)));
   return env;
 }
 

@@ -14,6 +14,7 @@
 #include "actors/manager_state.hpp"
 #include "actors/process_task_actor.hpp"
 #include "actors/thread_task_actor.hpp"
+#include "core/units.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -76,9 +77,7 @@ caf::error timeout_reason(const task_record& rec, time_point now) {
     return caf::make_error(errc::timeout, "deadline passed before the task started");
   if (rec.timeout != no_timeout && now - rec.started_at >= rec.timeout)
     return caf::make_error(
-        errc::timeout,
-        fmt::format("execution timeout of {} ms exceeded",
-                    std::chrono::duration_cast<std::chrono::milliseconds>(rec.timeout).count()));
+        errc::timeout, fmt::format("execution timeout of {} ms exceeded", whole_ms(rec.timeout)));
   return caf::make_error(errc::timeout, "deadline passed while running");
 }
 
@@ -300,9 +299,8 @@ void expire_waiters(manager_pointer self, const std::vector<uint64_t>& due) {
       continue;
     auto rec = st.table.find(key);
     w->promise.deliver(caf::make_error(
-        errc::wait_timeout,
-        fmt::format("task '{}' did not finish within {} ms", rec != nullptr ? rec->id : task_id{},
-                    std::chrono::duration_cast<std::chrono::milliseconds>(w->limit).count())));
+        errc::wait_timeout, fmt::format("task '{}' did not finish within {} ms",
+                                        rec != nullptr ? rec->id : task_id{}, whole_ms(w->limit))));
     list.erase(w);
     if (list.empty())
       st.waiters.erase(i);

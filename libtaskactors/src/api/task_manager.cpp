@@ -20,6 +20,7 @@
 #include <caf/policy/work_sharing.hpp>
 #include <caf/policy/work_stealing.hpp>
 
+#include "core/units.hpp"
 #include "runtime/scheduler.hpp"
 #include "taskactors/errc.hpp"
 
@@ -186,10 +187,8 @@ caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wai
   auto ours = wait_limit < no_timeout - slack ? wait_limit + slack : no_timeout;
   auto result = impl_->ask<task_info>(ours, wait_atom::value, id, wait_limit);
   if (!result && result.error() == caf::sec::request_timeout)
-    return caf::make_error(
-        errc::wait_timeout,
-        fmt::format("task '{}' did not finish within {} ms", id,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+    return caf::make_error(errc::wait_timeout, fmt::format("task '{}' did not finish within {} ms",
+                                                           id, detail::whole_ms(wait_limit)));
   return result;
 }
 
@@ -212,10 +211,9 @@ caf::expected<gather_result> task_manager::gather(gather_spec spec, caf::timespa
   // up waiting sees it go and cancels itself.
   auto result = impl_->ask<gather_result>(wait_limit, gather_atom::value, std::move(spec));
   if (!result && result.error() == caf::sec::request_timeout)
-    return caf::make_error(
-        errc::wait_timeout,
-        fmt::format("the gather did not finish within {} ms and was cancelled",
-                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+    return caf::make_error(errc::wait_timeout,
+                           fmt::format("the gather did not finish within {} ms and was cancelled",
+                                       detail::whole_ms(wait_limit)));
   return result;
 }
 
@@ -326,10 +324,8 @@ caf::expected<std::optional<gather_outcome>> outcome_stream::next(caf::timespan 
   if (wait_limit == no_timeout)
     ch_->cv.wait(lock, ready);
   else if (!ch_->cv.wait_for(lock, wait_limit, ready))
-    return caf::make_error(
-        errc::wait_timeout,
-        fmt::format("no outcome of gather '{}' within {} ms", ch_->id,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(wait_limit).count()));
+    return caf::make_error(errc::wait_timeout, fmt::format("no outcome of gather '{}' within {} ms",
+                                                           ch_->id, detail::whole_ms(wait_limit)));
   if (ch_->queue.empty())
     return std::optional<gather_outcome>{};
   auto x = std::move(ch_->queue.front());

@@ -6,6 +6,7 @@
 #include <caf/make_message.hpp>
 #include <fmt/format.h>
 
+#include "core/units.hpp"
 #include "os/process_launcher.hpp"
 #include "taskactors/errc.hpp"
 
@@ -80,11 +81,10 @@ caf::error validate_workers(const worker_config& w, const quota_sizes& q) {
   if (w.heartbeat < caf::timespan::zero() || w.heartbeat_timeout < caf::timespan::zero())
     return config_error("workers.heartbeat and workers.heartbeat-timeout cannot be negative");
   if (positive(w.heartbeat) && positive(w.heartbeat_timeout) && w.heartbeat_timeout <= w.heartbeat)
-    return config_error(fmt::format(
-        "workers.heartbeat-timeout = {} ms must exceed "
-        "workers.heartbeat = {} ms",
-        std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat_timeout).count(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(w.heartbeat).count()));
+    return config_error(fmt::format("workers.heartbeat-timeout = {} ms must exceed "
+                                    "workers.heartbeat = {} ms",
+                                    detail::whole_ms(w.heartbeat_timeout),
+                                    detail::whole_ms(w.heartbeat)));
   if (w.max_frame < 4096)
     return config_error(fmt::format("workers.max-frame = {}: must be at least 4096", w.max_frame));
   return {};

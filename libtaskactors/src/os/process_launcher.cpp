@@ -5,6 +5,8 @@
 
 #include "os/process_launcher.hpp"
 
+#include "os/direct_writes.hpp"
+#include "os/posix_calls.hpp"
 #include "os/stderr_lines.hpp"
 
 #include <array>
@@ -12,19 +14,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <ctime>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -50,33 +47,14 @@ process_launcher::~process_launcher() = default;
 
 namespace {
 
-// Runs in the child between vfork and exec: only async-signal-safe system calls, no allocation,
-// no locks (the child shares the parent's memory until it execs).
+// Boost.Process's hooks for the child between vfork and exec (see prepare_child).
 struct sandbox {
   pid_t host;
-  uint64_t address_space;
-  uint64_t cpu_seconds;
-  uint64_t open_files;
+  child_limits limits;
 
   bp::error_code on_exec_setup(bp::posix::default_launcher&, const bp::filesystem::path&,
                                const char* const*) {
-    ::setpgid(0, 0);                    // its own process group, signalled as a whole
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL); // dies with the host thread that started it
-    if (::getppid() != host)            // the host died before that took effect
-      ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Signals the host ignores stay ignored across exec (a host that ignores SIGTERM would make
-    // every cancel wait out the whole grace): the worker starts with every default action.
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig)
-      if (sig != SIGKILL && sig != SIGSTOP)
-        ::sigaction(sig, &dfl, nullptr);
-    limit(RLIMIT_AS, address_space);
-    limit(RLIMIT_CPU, cpu_seconds);
-    limit(RLIMIT_NOFILE, open_files);
+    prepare_child(host, limits);
     return {};
   }
 
@@ -89,45 +67,9 @@ struct sandbox {
   // calls the one above; without it, a failed exec would call exit() in the vfork child.
   void on_exec_error(bp::posix::default_launcher&, const bp::error_code&,
                      const bp::filesystem::path&, const char* const*, const bp::error_code&);
-
-  static void limit(int resource, uint64_t value) {
-    if (value == 0)
-      return;
-    rlimit r{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
-    ::setrlimit(resource, &r);
-  }
 };
 
 using io_executor = asio::io_context::executor_type;
-
-// Writes what fits of `bytes` to the non-blocking `fd` from any thread, without SIGPIPE: a write
-// to a pipe whose reader died raises SIGPIPE in the writing thread, whose default action would
-// end the host. The signal is blocked around the write and, if this write raised it, taken back
-// (a SIGPIPE that was already pending for the thread is left alone). Returns how many bytes went
-// out, or -1 with errno set.
-ssize_t write_without_sigpipe(int fd, const char* bytes, std::size_t size) {
-  sigset_t pipe_only;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  sigset_t pending;
-  sigpending(&pending);
-  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-  sigset_t old_mask;
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
-  ssize_t n = 0;
-  do
-    n = ::write(fd, bytes, size);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EPIPE && !was_pending) {
-    int saved = errno;
-    timespec zero{0, 0};
-    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
-    }
-    errno = saved;
-  }
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  return n;
-}
 
 struct worker_proc {
   worker_proc(asio::io_context& io, const launch_spec& spec)
@@ -178,12 +120,9 @@ public:
   ~boost_launcher() override { stop(); }
 
   void launch(worker_id id, const launch_spec& spec) override {
-    {
-      // Writes before the process is up go through the I/O thread, counted, so that no direct
-      // write overtakes them once it is.
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      direct_[id] = direct_pipe{};
-    }
+    // Writes before the process is up go through the I/O thread, counted, so that no direct
+    // write overtakes them once it is.
+    direct_.open(id);
     asio::post(io_, [this, id, spec] { do_launch(id, spec); });
   }
 
@@ -191,21 +130,8 @@ public:
   // it and the pipe has room; that saves waking the I/O thread for every request. Otherwise
   // (or for what did not fit) the I/O thread writes it, in order.
   void write(worker_id id, std::vector<char> bytes) override {
-    {
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      auto i = direct_.find(id);
-      if (i != direct_.end() && i->second.fd >= 0 && i->second.queued == 0) {
-        auto n = write_without_sigpipe(i->second.fd, bytes.data(), bytes.size());
-        if (n == static_cast<ssize_t>(bytes.size()))
-          return;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-          return; // the worker is gone (EPIPE): its exit is reported by the I/O thread
-        if (n > 0)
-          bytes.erase(bytes.begin(), bytes.begin() + n);
-      }
-      if (i != direct_.end())
-        ++i->second.queued;
-    }
+    if (direct_.try_write(id, bytes))
+      return;
     asio::post(io_, [this, id, bytes = std::move(bytes)]() mutable {
       if (auto w = find(id)) {
         w->writes.push_back(std::move(bytes));
@@ -223,11 +149,7 @@ public:
   }
 
   void close_input(worker_id id) override {
-    {
-      // Nothing written after this call may reach the worker ahead of the close.
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      direct_.erase(id);
-    }
+    direct_.close(id); // nothing written after this call may reach the worker ahead of it
     asio::post(io_, [this, id] {
       if (auto w = find(id)) {
         w->close_when_written = true;
@@ -245,27 +167,14 @@ public:
         return std::nullopt;
       pid = i->second;
     }
-    auto path = fmt::format("/proc/{}/statm", pid);
-    std::FILE* f = std::fopen(path.c_str(), "r");
-    if (f == nullptr)
-      return std::nullopt;
-    unsigned long size = 0;
-    unsigned long resident = 0;
-    auto n = std::fscanf(f, "%lu %lu", &size, &resident);
-    std::fclose(f);
-    if (n != 2)
-      return std::nullopt;
-    return static_cast<std::size_t>(resident) * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return resident_bytes_of(pid);
   }
 
   void stop() override {
     if (stopped_)
       return;
     stopped_ = true;
-    {
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      direct_.clear(); // from here on every write goes through the I/O thread
-    }
+    direct_.clear(); // from here on every write goes through the I/O thread
     asio::post(io_, [this] { kill_all(); });
     // Every worker was sent SIGKILL; the thread ends once all are reaped. A process the kernel
     // cannot kill at once (uninterruptible sleep) must not hang the host: give up after a while.
@@ -283,10 +192,7 @@ public:
     if (stopped_)
       return false;
     stopped_ = true;
-    {
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      direct_.clear();
-    }
+    direct_.clear();
     asio::post(io_, [this] {
       events_ = nullptr; // whoever stops the launcher no longer listens
       self_owned_ = true;
@@ -330,19 +236,17 @@ private:
       // memory, so that context must not be the one doing our I/O.
       asio::io_context spawn_ctx;
       bp::process_stdio stdio{w->in, w->out, w->err};
-      auto proc = launcher(spawn_ctx.get_executor(), ec, spec.executable, spec.args, stdio,
-                           sandbox{::getpid(), spec.limit_address_space, spec.limit_cpu_seconds,
-                                   spec.limit_open_files});
+      auto proc = launcher(
+          spawn_ctx.get_executor(), ec, spec.executable, spec.args, stdio,
+          sandbox{::getpid(),
+                  {spec.limit_address_space, spec.limit_cpu_seconds, spec.limit_open_files}});
       if (!ec) {
         pid = proc.id();
         proc.detach();
       }
     }
     if (ec || pid <= 0) {
-      {
-        std::lock_guard<std::mutex> guard{direct_mtx_};
-        direct_.erase(id);
-      }
+      direct_.close(id);
       auto reason = fmt::format("cannot start {}: {}", spec.executable,
                                 ec ? ec.message() : std::string{"no process"});
       events_->start_failed(id, std::move(reason));
@@ -358,11 +262,8 @@ private:
     // start, so that a full pipe never blocks a caller's thread.
     int fd = w->in.native_handle();
     if (int flags = ::fcntl(fd, F_GETFL);
-        flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0) {
-      std::lock_guard<std::mutex> guard{direct_mtx_};
-      if (auto i = direct_.find(id); i != direct_.end())
-        i->second.fd = fd; // unless its input was closed meanwhile
-    }
+        flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0)
+      direct_.ready(id, fd);
     auto* raw = w.get();
     workers_.emplace(id, std::move(w));
     events_->started(id, pid);
@@ -442,27 +343,18 @@ private:
           auto done = ec ? w->writes.size() : 1;
           // The worker is gone on error; its exit will be reported.
           w->writes.erase(w->writes.begin(), w->writes.begin() + static_cast<std::ptrdiff_t>(done));
-          written(w->id, done);
+          direct_.written(w->id, done);
           if (!ec)
             pump(w);
         });
   }
 
-  // `n` writes handed to this thread are done: once none is left, the caller's thread may write
-  // directly again.
-  void written(worker_id id, std::size_t n) {
-    std::lock_guard<std::mutex> guard{direct_mtx_};
-    if (auto i = direct_.find(id); i != direct_.end())
-      i->second.queued -= std::min(n, i->second.queued);
-  }
-
-  // Closes a worker's stdin. Under the lock of the direct path, so that no other thread writes
-  // to the descriptor once it is closed (and perhaps reused).
+  // Closes a worker's stdin; no other thread writes to the descriptor after that.
   void close_input_pipe(worker_proc* w) {
-    std::lock_guard<std::mutex> guard{direct_mtx_};
-    direct_.erase(w->id);
-    bp::error_code ignored;
-    w->in.close(ignored);
+    direct_.close(w->id, [w] {
+      bp::error_code ignored;
+      w->in.close(ignored);
+    });
   }
 
   void maybe_finish(worker_proc* w) {
@@ -505,15 +397,7 @@ private:
   std::map<worker_id, std::unique_ptr<worker_proc>> workers_;
   std::mutex pids_mtx_;
   std::map<worker_id, int> pids_;
-  /// The stdin of each worker from its launch until its input closes, for writes from the
-  /// caller's thread: `fd` is -1 until the process is up, and `queued` counts the writes handed
-  /// to the I/O thread and not done yet (a direct write would overtake them).
-  struct direct_pipe {
-    int fd = -1;
-    std::size_t queued = 0;
-  };
-  std::mutex direct_mtx_;
-  std::unordered_map<worker_id, direct_pipe> direct_;
+  direct_writes direct_; // the workers' stdin, for writes from the caller's thread
   bool stopping_ = false;
   bool stopped_ = false;
   /// Set by stop_later, on the I/O thread: that thread frees the launcher when it ends.
@@ -529,19 +413,6 @@ private:
 std::unique_ptr<process_launcher> make_process_launcher(std::shared_ptr<worker_events> events,
                                                         std::shared_ptr<log_sink> log) {
   return std::make_unique<boost_launcher>(std::move(events), std::move(log));
-}
-
-std::optional<std::string> check_executable(const std::string& path) {
-  if (path.empty())
-    return std::string{"no path given"};
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0)
-    return fmt::format("{} does not exist", path);
-  if (!S_ISREG(st.st_mode))
-    return fmt::format("{} is not a regular file", path);
-  if (::access(path.c_str(), X_OK) != 0)
-    return fmt::format("{} is not executable", path);
-  return std::nullopt;
 }
 
 } // namespace taskactors::detail

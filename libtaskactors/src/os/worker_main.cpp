@@ -15,9 +15,10 @@
 
 #include <fmt/format.h>
 
+#include "os/posix_calls.hpp"
+#include "os/worker_env.hpp"
 #include "taskactors/worker.hpp"
 #include "wire/wire.hpp"
-#include "os/worker_env.hpp"
 
 namespace taskactors {
 
@@ -46,17 +47,6 @@ private:
   std::mutex mtx_;
 };
 
-uint64_t resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr)
-    return 0;
-  unsigned long size = 0;
-  unsigned long resident = 0;
-  auto n = std::fscanf(f, "%lu %lu", &size, &resident);
-  std::fclose(f);
-  return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
-}
-
 // Sends a heartbeat every `interval` until stopped.
 class heartbeat {
 public:
@@ -79,7 +69,8 @@ private:
   void loop(std::chrono::milliseconds interval) {
     std::unique_lock<std::mutex> lock{mtx_};
     while (!cv_.wait_for(lock, interval, [this] { return stop_; }))
-      if (!out_.write(wire::frame_kind::heartbeat, 0, wire::encode_heartbeat(resident_bytes())))
+      if (!out_.write(wire::frame_kind::heartbeat, 0,
+                      wire::encode_heartbeat(detail::resident_bytes_of(0).value_or(0))))
         return;
   }
 

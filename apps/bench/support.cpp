@@ -1,0 +1,150 @@
+// taskactors-bench: result lines, settings, and the Python peer and isolated runs.
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "bench.hpp"
+#include "proc_stats.hpp"
+
+using namespace taskactors;
+using namespace std::chrono_literals;
+
+namespace bench {
+
+// -- output ---------------------------------------------------------------------------------------
+
+std::vector<row> rows;
+bool json_only = false;
+
+void emit(row r) {
+  std::string line =
+      fmt::format(R"({{"workload": "{}", "system": "{}", "n": {})", r.workload, r.system, r.n);
+  for (auto& [k, v] : r.figures)
+    line += fmt::format(R"(, "{}": {:.6g})", k, v);
+  line += "}";
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  rows.push_back(std::move(r));
+}
+
+double seconds_since(clock_t_::time_point t0) {
+  return std::chrono::duration<double>(clock_t_::now() - t0).count();
+}
+
+double percentile(std::vector<double> xs, double q) {
+  if (xs.empty())
+    return 0;
+  std::sort(xs.begin(), xs.end());
+  auto i = static_cast<std::size_t>(q * static_cast<double>(xs.size() - 1) + 0.5);
+  return xs[std::min(i, xs.size() - 1)];
+}
+
+double rss_kb() {
+  return apps::resident_bytes() / 1024.0;
+}
+
+// -- settings -------------------------------------------------------------------------------------
+
+settings opts;
+
+std::size_t pick(std::size_t full, std::size_t quick) {
+  return opts.n ? *opts.n : (opts.quick ? quick : full);
+}
+
+manager_config base_config() {
+  manager_config defaults;
+  defaults.log = make_stderr_sink(log_level::error);
+  defaults.workers.executable = opts.worker;
+  defaults.workers.kill_grace = 500ms;
+  auto cfg = load_config(opts.sources, defaults);
+  if (!cfg) {
+    std::fprintf(stderr, "configuration: %s\n", render(cfg.error()).c_str());
+    std::exit(2);
+  }
+  return *cfg;
+}
+
+// -- python-anyio ---------------------------------------------------------------------------------
+
+namespace {
+
+bool peer_available() {
+  static std::optional<bool> ok;
+  if (!ok) {
+    ok = !opts.peer.empty() && std::system("/usr/bin/python3 -c 'import anyio' 2>/dev/null") == 0;
+    if (!*ok)
+      std::fprintf(stderr, "note: python-anyio skipped (needs /usr/bin/python3 with python3-anyio "
+                           "and apps/bench/anyio_peer.py)\n");
+  }
+  return *ok;
+}
+
+} // namespace
+
+// Runs `cmd` and reads the result lines it prints, each
+// {"workload": "...", "system": "...", "n": N, "key": value, ...}.
+std::vector<row> rows_of(const std::string& cmd, const std::string& workload,
+                         const std::string& system) {
+  std::vector<row> result;
+  auto pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr)
+    return result;
+  std::string out;
+  char buf[4096];
+  while (auto len = std::fread(buf, 1, sizeof buf, pipe))
+    out.append(buf, len);
+  ::pclose(pipe);
+  std::istringstream in{out};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto pos = line.find("\"n\": ");
+    if (line.rfind("{\"workload\"", 0) != 0 || pos == std::string::npos)
+      continue;
+    row r{workload, system, std::strtoull(line.c_str() + pos + 5, nullptr, 10), {}};
+    pos = line.find(',', pos);
+    while (pos != std::string::npos) {
+      auto k0 = line.find('"', pos);
+      auto k1 = line.find('"', k0 + 1);
+      auto colon = line.find(':', k1);
+      auto end = line.find_first_of(",}", colon);
+      r.figures.emplace_back(line.substr(k0 + 1, k1 - k0 - 1),
+                             std::strtod(line.substr(colon + 1, end - colon - 1).c_str(), nullptr));
+      pos = line[end] == ',' ? end : std::string::npos;
+    }
+    result.push_back(std::move(r));
+  }
+  if (result.empty())
+    std::fprintf(stderr, "%s %s: no result\n", system.c_str(), workload.c_str());
+  return result;
+}
+
+std::optional<row> peer(const std::string& workload, std::size_t n) {
+  if (!peer_available())
+    return std::nullopt;
+  auto cmd = fmt::format("/usr/bin/python3 '{}' --workload {} --n {}{}", opts.peer, workload, n,
+                         opts.quick ? " --cpu-iterations 300000" : "");
+  auto result = rows_of(cmd, workload, "python-anyio");
+  if (result.empty())
+    return std::nullopt;
+  return result.front();
+}
+
+// Memory figures come from a fresh process: memory freed by an earlier workload would be
+// reused without growing the resident set, and make a later one look smaller.
+std::string self_path;
+bool isolated = false;
+
+void run_isolated(const std::string& workload, const std::string& system) {
+  auto cmd = fmt::format("'{}' --workload {} --system {} --json --isolated{}{}", self_path,
+                         workload, system, opts.quick ? " --quick" : "",
+                         opts.n ? fmt::format(" --n {}", *opts.n) : std::string{});
+  for (auto& r : rows_of(cmd, workload, system))
+    emit(std::move(r));
+}
+
+} // namespace bench
