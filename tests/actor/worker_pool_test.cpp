@@ -212,6 +212,34 @@ TEST_CASE("worker pool: cancelling a hung job escalates from SIGTERM to SIGKILL"
   CHECK(env.os->launched.size() == 2);
 }
 
+TEST_CASE("worker pool: heartbeats count from when they arrived, however late the pool handles "
+          "them",
+          "[actor]") {
+  auto cfg = pool_config();
+  cfg.workers.heartbeat = 50ms;
+  cfg.workers.heartbeat_timeout = 100ms;
+  pool_env env{cfg};
+  env.started(1, 4242);
+  env.hello(1);
+  auto id = env.submit_call(call<uint64_t>("cpu", uint64_t{5}));
+  // The worker beats every 50 ms while every scheduler thread is busy elsewhere: the beats and
+  // the pool's wake-ups pile up in its mailbox, unhandled, for 400 ms.
+  auto beat = frame_bytes(wire::frame_kind::heartbeat, 0, wire::encode_heartbeat(1));
+  for (int i = 0; i < 8; ++i) {
+    env.sched().advance_time(50ms); // the clock moves; nothing runs
+    env.os->events->output(1, beat);
+  }
+  env.run(); // the threads come back
+  CHECK(env.os->signals.empty());
+  CHECK(env.status(id).state == task_state::running);
+  // A worker that really falls silent is still killed, 100 ms after its last beat (and the
+  // one wake-up the late pool asks for then).
+  env.advance(99ms);
+  CHECK(env.os->signals.empty());
+  env.advance(2ms);
+  CHECK(env.os->signalled(1, SIGKILL));
+}
+
 TEST_CASE("worker pool: a killed process task actor keeps its process token until the worker "
           "is gone",
           "[actor]") {

@@ -5,17 +5,20 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
@@ -582,4 +585,63 @@ TEST_CASE("process tasks: when the host process dies, its workers die too", "[fa
   ::kill(pid, SIGKILL); // no destructor, no shutdown: the host is just gone
   ::waitpid(pid, nullptr, 0);
   CHECK(all_gone(pids));
+}
+
+namespace {
+
+std::string thread_name() {
+  char name[32] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+} // namespace
+
+TEST_CASE("process tasks: a slow callback runs on a scheduler thread and gets no healthy worker "
+          "killed as hung",
+          "[facade][process]") {
+  auto cfg = with_workers(2);
+  cfg.scheduler_threads = 1; // the slow callback holds the only scheduler thread
+  cfg.workers.heartbeat = 20ms;
+  cfg.workers.heartbeat_timeout = 150ms;
+  task_manager tm{cfg};
+  REQUIRE(tm.run_in_process(call<void>("noop"))); // the workers are up
+  auto mgr = tm.actor();
+  std::promise<task_info> long_job;
+  std::promise<std::string> process_callback;
+  std::promise<std::string> thread_callback;
+  tm.system().spawn(
+      [&, mgr](caf::event_based_actor* self, int) -> caf::behavior {
+        // A job that runs long, on one worker, beating all along.
+        self->request(mgr, caf::infinite, run_atom::value,
+                      process_task(call<uint32_t>("sleep", uint32_t{800})))
+            .then([&](task_info& info) { long_job.set_value(info); },
+                  [&](caf::error& err) { FAIL(render(err)); });
+        // A short one on the other, whose callback is slow user code.
+        self->request(mgr, caf::infinite, run_atom::value, process_task(call<void>("noop")))
+            .then(
+                [&](task_info&) {
+                  auto name = thread_name();
+                  std::this_thread::sleep_for(500ms); // slow user code, not a wait in the test
+                  process_callback.set_value(name);
+                },
+                [&](caf::error& err) { FAIL(render(err)); });
+        self->request(mgr, caf::infinite, run_atom::value, thread_task([] { return 1; }))
+            .then([&](task_info&) { thread_callback.set_value(thread_name()); },
+                  [&](caf::error& err) { FAIL(render(err)); });
+        return {[](int) {}};
+      },
+      0);
+  auto named = process_callback.get_future();
+  REQUIRE(named.wait_for(30s) == std::future_status::ready);
+  CHECK(named.get().rfind("taskactors.", 0) != 0); // neither the I/O nor a pool thread
+  auto by_thread = thread_callback.get_future();
+  REQUIRE(by_thread.wait_for(30s) == std::future_status::ready);
+  CHECK(by_thread.get().rfind("taskactors.", 0) != 0);
+  auto done = long_job.get_future();
+  REQUIRE(done.wait_for(30s) == std::future_status::ready);
+  auto info = done.get();
+  CHECK(info.state == task_state::completed);
+  CHECK(info.value.get_if<uint32_t>() != nullptr);
+  CHECK(tm.metrics()->processes.killed == 0);
 }

@@ -2,12 +2,15 @@
 
 #include <atomic>
 #include <fstream>
+#include <future>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include "sync.hpp"
 #include "taskactors/errc.hpp"
@@ -211,4 +214,24 @@ TEST_CASE("task manager: concurrent submitters and cancellers lose nothing", "[f
   CHECK(report->metrics.submitted == static_cast<std::size_t>(admitted.load()));
   CHECK(report->metrics.finished() == static_cast<std::size_t>(admitted.load()));
   CHECK(report->metrics.live_actors == 0);
+}
+
+TEST_CASE("task manager: a manager dropped without shutdown ends, and its helpers with it",
+          "[facade]") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  auto before = sys.registry().running();
+  {
+    auto mgr = spawn_manager(sys, quiet());
+    REQUIRE(mgr);
+    caf::scoped_actor self{sys};
+    // A task that took tokens: the arbiter knows the manager as its client from then on.
+    self->request(*mgr, caf::infinite, run_atom::value, async_task([] { return 1; }))
+        .receive([](task_info& info) { CHECK(info.state == task_state::completed); },
+                 [](caf::error& err) { FAIL(render(err)); });
+  } // the last handle goes, without a shutdown
+  // A cycle of strong handles between the manager and its arbiter would keep both running,
+  // and the actor system's destructor waiting for them for ever.
+  CHECK(taskactors::test::poll_until([&] { return sys.registry().running() == before; }));
 }

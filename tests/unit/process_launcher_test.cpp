@@ -152,7 +152,7 @@ TEST_CASE("launcher: a write to a worker that closed its stdin fails quietly, wi
 namespace {
 
 // Stops the launcher without waiting on the first output, from the launcher's own I/O thread, as
-// an actor that the thread runs (helping_unit) and that ends the worker pool would.
+// an actor on a scheduler thread that ends the worker pool would.
 class stopper final : public worker_events {
 public:
   /// Set by the test once the worker runs; outputs before that are ignored.

@@ -16,8 +16,10 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
 
-#include "runtime/helping_unit.hpp"
 #include "runtime/scheduler.hpp"
+#include <caf/policy/work_sharing.hpp>
+#include <caf/policy/work_stealing.hpp>
+#include <caf/send.hpp>
 
 using namespace taskactors::detail;
 using namespace std::chrono_literals;
@@ -135,187 +137,43 @@ TEST_CASE("handoff scheduler: request chains, fan-out and request timeouts all c
   self->send_exit(server, caf::exit_reason::user_shutdown);
 }
 
-namespace {
-
-// Waits, with a deadline, until the handoff scheduler's only thread sleeps with nothing queued.
-bool wait_idle(caf::actor_system& sys) {
-  auto& c = dynamic_cast<quiet_coordinator<handoff_policy>&>(sys.scheduler());
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!handoff_policy::idle(c.data(), c.num_workers()))
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    else
-      std::this_thread::yield();
-  return true;
+// Each policy the library can run with, with as many threads as given.
+template <class Policy>
+std::unique_ptr<caf::actor_system> system_with(caf::actor_system_config& cfg, std::size_t threads) {
+  cfg.set("scheduler.max-threads", threads);
+  cfg.module_factories.emplace_back([](caf::actor_system& s) -> caf::actor_system::module* {
+    return new quiet_coordinator<Policy>(s);
+  });
+  return std::make_unique<caf::actor_system>(cfg);
 }
 
-// Forwards `hops` to `next` (when it has one) after noting the thread that ran it.
-struct hop_log {
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::vector<std::thread::id> threads;
-  /// Whether each turn ran on a helping thread.
-  std::vector<bool> helping;
-
-  void note() {
-    std::lock_guard<std::mutex> guard{mtx};
-    threads.push_back(std::this_thread::get_id());
-    helping.push_back(helping_unit::active());
-    cv.notify_all();
-  }
-
-  std::vector<std::thread::id> seen() {
-    std::lock_guard<std::mutex> guard{mtx};
-    return threads;
-  }
-
-  // The threads seen once there are at least `n`, or when 10 s passed.
-  std::vector<std::thread::id> wait_for(std::size_t n) {
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait_for(lock, 10s, [this, n] { return threads.size() >= n; });
-    return threads;
-  }
-};
-
-caf::behavior relay(caf::event_based_actor* self, hop_log* log, caf::actor next) {
-  return {[self, log, next](int hops) {
-    log->note();
-    if (next)
-      self->send(next, hops);
-  }};
-}
-
-// Two actors that pass a count back and forth until it reaches zero, then fulfil `done`.
-caf::behavior ping(caf::event_based_actor* self, hop_log* log, std::promise<void>* done) {
-  return {[self, log, done](int left, caf::actor peer) {
-    log->note();
-    if (left == 0)
-      done->set_value();
-    else
-      self->send(peer, left - 1, caf::actor_cast<caf::actor>(self));
-  }};
-}
-
-} // namespace
-
-TEST_CASE("helping unit: while the scheduler sleeps, the delivering thread runs what it starts",
-          "[unit][scheduler]") {
-  handoff_system hs{1};
-  auto& sys = *hs.sys;
-  hop_log log;
-  auto last = sys.spawn(relay, &log, caf::actor{});
-  auto first = sys.spawn(relay, &log, last);
-  REQUIRE(wait_idle(sys));
-  helping_unit::deliver(first, caf::make_message(1));
-  // Both turns ran before deliver returned, on this thread.
-  auto seen = log.seen();
-  REQUIRE(seen.size() == 2);
-  CHECK(seen[0] == std::this_thread::get_id());
-  CHECK(seen[1] == std::this_thread::get_id());
-  std::lock_guard<std::mutex> guard{log.mtx};
-  CHECK(log.helping == std::vector<bool>{true, true});
-  CHECK_FALSE(helping_unit::active()); // only during the delivery
-  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(last, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("helping unit: a longer chain runs here for a bounded number of turns, then goes on "
-          "in the scheduler",
-          "[unit][scheduler]") {
-  handoff_system hs{1};
-  auto& sys = *hs.sys;
-  hop_log log;
-  std::promise<void> done;
-  auto finished = done.get_future();
-  auto a = sys.spawn(ping, &log, &done);
-  auto b = sys.spawn(ping, &log, &done);
-  REQUIRE(wait_idle(sys));
-  static constexpr int hops = 1000;
-  helping_unit::deliver(a, caf::make_message(hops, b));
-  REQUIRE(finished.wait_for(10s) == std::future_status::ready);
-  auto seen = log.seen();
-  REQUIRE(seen.size() == hops + 1);
-  auto here = std::count(seen.begin(), seen.end(), std::this_thread::get_id());
-  CHECK(here == static_cast<long>(helping_unit::budget));
-  CHECK(seen.back() != std::this_thread::get_id());
-  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(b, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("helping unit: a wide fan-out runs here for a bounded number of turns, then goes on "
-          "in the scheduler",
-          "[unit][scheduler]") {
-  handoff_system hs{1};
-  auto& sys = *hs.sys;
-  hop_log log;
-  static constexpr int width = 300;
-  std::vector<caf::actor> leaves;
-  for (int i = 0; i < width; ++i)
-    leaves.push_back(sys.spawn(relay, &log, caf::actor{}));
-  // Sends one message to every leaf: `width` jobs queued at once by one turn.
-  auto fan = sys.spawn(
-      [&log, leaves](caf::event_based_actor* self, int) -> caf::behavior {
-        return {[&log, self, leaves](int hops) {
-          log.note();
-          for (auto& leaf : leaves)
-            self->send(leaf, hops);
-        }};
-      },
-      0);
-  REQUIRE(wait_idle(sys));
-  helping_unit::deliver(fan, caf::make_message(1));
-  auto seen = log.wait_for(width + 1);
-  REQUIRE(seen.size() == width + 1);
-  auto here = std::count(seen.begin(), seen.end(), std::this_thread::get_id());
-  CHECK(here == static_cast<long>(helping_unit::budget));
-  for (auto& leaf : leaves)
-    caf::anon_send_exit(leaf, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(fan, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("helping unit: with a scheduler thread awake, the work goes to the scheduler",
-          "[unit][scheduler]") {
-  handoff_system hs{1};
-  auto& sys = *hs.sys;
-  hop_log log;
-  auto target = sys.spawn(relay, &log, caf::actor{});
-  std::promise<void> entered;
-  std::promise<void> release;
-  auto go = release.get_future().share();
-  // Holds the only scheduler thread until released.
-  auto blocker = sys.spawn(
-      [&entered, go](caf::event_based_actor*, int) -> caf::behavior {
-        return {[&entered, go](int) {
-          entered.set_value();
-          go.wait_for(10s);
-        }};
-      },
-      0);
-  caf::anon_send(blocker, 1);
-  REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
-  helping_unit::deliver(target, caf::make_message(1));
-  CHECK(log.seen().empty()); // queued for the busy thread, not run here
-  release.set_value();
-  auto seen = log.wait_for(1);
-  REQUIRE(seen.size() == 1);
-  CHECK(seen[0] != std::this_thread::get_id());
-  {
-    std::lock_guard<std::mutex> guard{log.mtx};
-    CHECK(log.helping == std::vector<bool>{false}); // a scheduler thread is not a helper
-  }
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(blocker, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("helping unit: with CAF's own scheduler, the work goes to it", "[unit][scheduler]") {
+TEMPLATE_TEST_CASE("scheduler: work queued during a long turn runs on another thread meanwhile",
+                   "[unit][scheduler]", handoff_policy, caf::policy::work_sharing,
+                   caf::policy::work_stealing) {
   caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", std::size_t{1});
-  caf::actor_system sys{cfg};
-  hop_log log;
-  auto target = sys.spawn(relay, &log, caf::actor{});
-  helping_unit::deliver(target, caf::make_message(1));
-  auto seen = log.wait_for(1);
-  REQUIRE(seen.size() == 1);
-  CHECK(seen[0] != std::this_thread::get_id());
-  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
+  auto sys = system_with<TestType>(cfg, 2);
+  std::atomic<bool> ran{false};
+  std::promise<bool> verdict;
+  auto result = verdict.get_future();
+  auto quick = sys->spawn([&ran](caf::event_based_actor*,
+                                 int) -> caf::behavior { return {[&ran](int) { ran = true; }}; },
+                          0);
+  // A turn that runs until the job it queued has run elsewhere (or 5 s pass): on a scheduler
+  // that leaves that job waiting for the busy thread, it never has.
+  auto slow = sys->spawn(
+      [&ran, &verdict, quick](caf::event_based_actor* self, int) -> caf::behavior {
+        return {[&ran, &verdict, quick, self](int) {
+          self->send(quick, 1);
+          auto deadline = std::chrono::steady_clock::now() + 5s;
+          while (!ran.load() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::yield();
+          verdict.set_value(ran.load());
+        }};
+      },
+      0);
+  caf::anon_send(slow, 1);
+  REQUIRE(result.wait_for(10s) == std::future_status::ready);
+  CHECK(result.get());
+  caf::anon_send_exit(quick, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(slow, caf::exit_reason::user_shutdown);
 }

@@ -4,10 +4,12 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <system_error>
+#include <thread>
 #include <vector>
 
-#include "sync.hpp"
 #include "runtime/thread_pool.hpp"
+#include "sync.hpp"
 
 using namespace taskactors::detail;
 using namespace taskactors::test;
@@ -52,7 +54,7 @@ TEST_CASE("thread pool: runs jobs on at most max_threads threads at once", "[uni
   REQUIRE(done.wait_for_at_least(10));
   CHECK(most.load() == 3);
   CHECK(pool.snapshot().created == 3);
-  CHECK(pool.shutdown(soon()) == 0); // joins every thread before the locals go away
+  CHECK(pool.shutdown(soon()) == 0); // every job has returned before the locals go away
 }
 
 TEST_CASE("thread pool: reuses a thread for the job its finishing job triggers",
@@ -132,11 +134,10 @@ TEST_CASE("thread pool: a lower limit retires surplus threads", "[unit][threads]
   release.open();
   CHECK(pool.wait_threads_at_most(2, soon()));
   CHECK(pool.snapshot().max_threads == 2);
-  CHECK(pool.shutdown(soon()) == 0); // joins them all before `release` goes away
+  CHECK(pool.shutdown(soon()) == 0); // every job has returned before `release` goes away
 }
 
-TEST_CASE("thread pool: shutdown joins finished threads and detaches a stuck one",
-          "[unit][threads]") {
+TEST_CASE("thread pool: shutdown abandons a stuck job and lets its thread go", "[unit][threads]") {
   auto pool = std::make_unique<thread_pool>(2, 10s);
   auto stuck_release = std::make_shared<gate>();
   auto stuck_returned = std::make_shared<counter>();
@@ -154,7 +155,7 @@ TEST_CASE("thread pool: shutdown joins finished threads and detaches a stuck one
   auto detached = pool->shutdown(clock_type::now() + 50ms);
   CHECK(detached == 1);
   CHECK(abandoned.value() == 1);
-  CHECK_FALSE(pool->post(run([] {})));
+  CHECK(pool->post(run([] {})));
   pool.reset(); // the pool object is gone; the stuck thread holds only its own state
   stuck_release->open();
   // The detached thread returns without touching the destroyed pool (ASan would object).
@@ -186,7 +187,7 @@ TEST_CASE("thread pool: queued jobs are abandoned, not run, when it stops", "[un
 
 TEST_CASE("thread pool: a job's finish may stop and destroy the pool from the pool's own thread",
           "[unit][threads]") {
-  // A pool thread that runs actor work after its job (helping_unit) may end the pool's owner.
+  // A job's finish may drop the last reference to the pool's owner.
   auto owner = std::make_shared<thread_pool>(2, 10s);
   auto* pool = owner.get();
   std::weak_ptr<thread_pool> alive = owner;
@@ -202,4 +203,44 @@ TEST_CASE("thread pool: a job's finish may stop and destroy the pool from the po
   REQUIRE(result.wait_for(10s) == std::future_status::ready);
   CHECK(result.get() == 0);
   CHECK(alive.expired());
+}
+
+TEST_CASE("thread pool: a thread the system refuses fails the job, and the next post tries again",
+          "[unit][threads]") {
+  thread_pool pool{2, 10s};
+  int refusals = 1;
+  pool.set_thread_starter([&refusals](std::function<void()> body) {
+    if (refusals-- > 0)
+      throw std::system_error(EAGAIN, std::generic_category(), "thread");
+    std::thread{std::move(body)}.detach();
+  });
+  counter ran;
+  auto refused = pool.post(run([&] { ran.add(); }));
+  REQUIRE(refused);
+  CHECK_FALSE(refused->stopped);
+  CHECK_THAT(refused->reason, Catch::Contains("cannot start a thread"));
+  auto s = pool.snapshot();
+  CHECK(s.threads == 0); // not counted: the pool is not one thread smaller for ever
+  CHECK(s.queued == 0);  // dropped, not left waiting for a thread that never comes
+  CHECK_FALSE(pool.post(run([&] { ran.add(); })));
+  CHECK(ran.wait_for_at_least(1));
+  CHECK(pool.snapshot().created == 1);
+  CHECK(pool.shutdown(soon()) == 0);
+}
+
+TEST_CASE("thread pool: a new thread starts outside the pool's lock", "[unit][threads]") {
+  thread_pool pool{2, 10s};
+  bool lock_was_free = false;
+  pool.set_thread_starter([&](std::function<void()> body) {
+    // Another thread asks for the pool's figures while this one starts the thread: it gets
+    // them only if the lock is free.
+    auto looked = std::async(std::launch::async, [&] { return pool.snapshot(); });
+    lock_was_free = looked.wait_for(10s) == std::future_status::ready;
+    std::thread{std::move(body)}.detach();
+  });
+  counter ran;
+  CHECK_FALSE(pool.post(run([&] { ran.add(); })));
+  CHECK(lock_was_free);
+  CHECK(ran.wait_for_at_least(1));
+  CHECK(pool.shutdown(soon()) == 0);
 }

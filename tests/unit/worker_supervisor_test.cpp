@@ -7,9 +7,9 @@
 
 #include <sys/wait.h>
 
+#include "core/worker_supervisor.hpp"
 #include "taskactors/errc.hpp"
 #include "wire/wire.hpp"
-#include "core/worker_supervisor.hpp"
 
 using namespace taskactors;
 using namespace taskactors::detail;
@@ -96,7 +96,7 @@ struct fixture {
   explicit fixture(pool_settings s = settings()) : sup(s, rec) {}
 
   void feed(worker_id id, const std::vector<char>& bytes) {
-    sup.on_output(id, bytes.data(), bytes.size(), now);
+    sup.on_output(id, bytes.data(), bytes.size(), now, now);
   }
 
   /// Starts and handshakes worker `id` with pid 100 + id.

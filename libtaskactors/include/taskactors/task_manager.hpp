@@ -191,16 +191,20 @@ public:
   caf::expected<shutdown_report> shutdown(shutdown_mode mode = shutdown_mode::drain,
                                           caf::timespan deadline = std::chrono::seconds{10});
 
-  /// The manager's typed handle, for actor code. Null after shutdown.
+  /// The manager's typed handle, for actor code. Null once `shutdown` answered, and for a
+  /// moved-from task_manager (whose every call fails with `errc::not_running`).
   manager_actor actor() const;
 
   /// The actor system the manager runs in.
+  /// @throws std::logic_error for a moved-from task_manager.
   caf::actor_system& system() const;
 
 private:
   struct impl;
 
   explicit task_manager(std::unique_ptr<impl> ptr) noexcept;
+
+  const impl& state() const noexcept; // `*impl_`, or a stopped stand-in once moved from
 
   std::unique_ptr<impl> impl_;
 };

@@ -22,8 +22,10 @@ void dispatch(arbiter_pointer self) {
   auto& st = self->state;
   for (auto& g : st.tokens.grant(self->clock().now())) {
     auto i = st.clients.find(g.client);
-    if (i != st.clients.end())
-      self->send(caf::actor_cast<arbiter_client_actor>(i->second), granted_atom::value, g.ticket,
+    if (i == st.clients.end())
+      continue;
+    if (auto client = i->second.lock())
+      self->send(caf::actor_cast<arbiter_client_actor>(client), granted_atom::value, g.ticket,
                  g.quotas);
   }
   if (!st.idle_waiters.empty() && st.tokens.idle()) {

@@ -14,9 +14,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include "core/token_arbiter.hpp"
 #include "taskactors/atoms.hpp"
 #include "taskactors/limiter_stats.hpp"
-#include "core/token_arbiter.hpp"
 
 namespace taskactors::detail {
 
@@ -53,7 +53,7 @@ struct arbiter_state {
 
   token_arbiter tokens;
   /// Every client that holds or waits, monitored once.
-  std::unordered_map<caf::actor_id, caf::strong_actor_ptr> clients;
+  std::unordered_map<caf::actor_id, caf::weak_actor_ptr> clients;
   /// Requests waiting for every token to be back.
   std::vector<caf::typed_response_promise<std::vector<limiter_stats>>> idle_waiters;
 

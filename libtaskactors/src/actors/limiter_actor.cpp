@@ -29,8 +29,10 @@ void dispatch(limiter_pointer self) {
   auto& st = self->state;
   for (auto& g : st.pool.grant(self->clock().now())) {
     auto i = st.clients.find(g.client);
-    if (i != st.clients.end())
-      self->send(caf::actor_cast<lease_client_actor>(i->second), granted_atom::value, g.ticket);
+    if (i == st.clients.end())
+      continue;
+    if (auto client = i->second.lock())
+      self->send(caf::actor_cast<lease_client_actor>(client), granted_atom::value, g.ticket);
   }
   if (!st.idle_waiters.empty() && st.pool.borrowed() == 0 && st.pool.waiting() == 0) {
     auto stats = st.pool.stats();

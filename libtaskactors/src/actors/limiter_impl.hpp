@@ -8,8 +8,8 @@
 #include <caf/actor_control_block.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "taskactors/limiter_actor.hpp"
 #include "core/token_pool.hpp"
+#include "taskactors/limiter_actor.hpp"
 
 namespace taskactors::detail {
 
@@ -20,7 +20,7 @@ struct limiter_state {
 
   token_pool pool;
   /// Every client that holds or waits, monitored once.
-  std::unordered_map<caf::actor_id, caf::strong_actor_ptr> clients;
+  std::unordered_map<caf::actor_id, caf::weak_actor_ptr> clients;
   /// Requests waiting for the limiter to become idle.
   std::vector<caf::typed_response_promise<limiter_stats>> idle_waiters;
 

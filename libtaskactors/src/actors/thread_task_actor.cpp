@@ -4,7 +4,6 @@
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 
-#include "runtime/helping_unit.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -59,7 +58,7 @@ caf::behavior thread_task_actor::make_behavior() {
             manager = call->manager;
         }
         if (self)
-          helping_unit::deliver(std::move(self), caf::make_message(returned_atom::value));
+          caf::anon_send(self, returned_atom::value);
         else if (manager)
           caf::anon_send(manager, orphan_done_atom::value, call->key, std::move(call->outcome));
       },
@@ -68,9 +67,10 @@ caf::behavior thread_task_actor::make_behavior() {
         call->actor = nullptr;
         call->manager = nullptr;
       }});
-  if (!posted) {
-    report(task_outcome{
-        task_state::failed, {}, caf::make_error(errc::not_running, "the thread pool has stopped")});
+  if (posted) {
+    // Not queued: the pool stopped, or the system gave no thread (EAGAIN) and none is alive.
+    auto code = posted->stopped ? errc::not_running : errc::task_failed;
+    report(task_outcome{task_state::failed, {}, caf::make_error(code, posted->reason)});
     quit();
     return {};
   }

@@ -1,5 +1,6 @@
 #include "actors/worker_pool.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include <caf/actor_cast.hpp>
@@ -9,7 +10,6 @@
 #include <caf/send.hpp>
 
 #include "actors/self_timer.hpp"
-#include "runtime/helping_unit.hpp"
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
@@ -24,7 +24,8 @@ using pool_pointer = worker_pool_actor::stateful_pointer<pool_state>;
 // pool detaches it.
 class pool_events final : public worker_events {
 public:
-  explicit pool_events(worker_pool_actor pool) : pool_(std::move(pool)) {}
+  pool_events(worker_pool_actor pool, caf::actor_clock& clock)
+      : pool_(std::move(pool)), clock_(clock) {}
 
   void started(worker_id id, int pid) override {
     if (auto pool = target())
@@ -36,12 +37,12 @@ public:
       caf::anon_send(pool, w_failed_atom::value, id, std::move(reason));
   }
 
-  // The pool actor, and what the output starts (the task, the manager, the caller and its next
-  // job), run on this thread while the scheduler's threads sleep: see helping_unit.
+  // Stamped with the time it arrived: heartbeats are judged by it, however long the pool's
+  // mailbox or the scheduler keeps the message.
   void output(worker_id id, std::vector<char> bytes) override {
     if (auto pool = target())
-      helping_unit::deliver(caf::actor_cast<caf::actor>(std::move(pool)),
-                            caf::make_message(w_output_atom::value, id, std::move(bytes)));
+      caf::anon_send(pool, w_output_atom::value, id, std::move(bytes),
+                     caf::timespan{clock_.now().time_since_epoch()});
   }
 
   void exited(worker_id id, int status) override {
@@ -63,6 +64,7 @@ private:
 
   std::mutex mtx_;
   worker_pool_actor pool_;
+  caf::actor_clock& clock_;
 };
 
 process_metrics to_metrics(const pool_stats& s) {
@@ -81,16 +83,12 @@ process_metrics to_metrics(const pool_stats& s) {
 
 struct pool_state : pool_driver {
   ~pool_state() override {
-    // Kill and reap every worker first, so that no event arrives while the promises go. A thread
-    // that runs actor work for the scheduler (helping_unit) must not wait for the launcher's
-    // thread, which may be helping too: it detaches the pool from the launcher, which then stops
-    // and frees itself.
+    // No event reaches the pool from here on. The launcher kills every worker and frees itself
+    // once its thread has reaped them: a scheduler thread never waits for that.
     if (events)
       events->detach();
-    if (launcher && helping_unit::active() && launcher->stop_later())
+    if (launcher && launcher->stop_later())
       static_cast<void>(launcher.release());
-    else if (launcher)
-      launcher->stop();
     for (auto& [key, rp] : promises)
       rp.deliver(job_result{false,
                             {},
@@ -159,9 +157,14 @@ struct pool_state : pool_driver {
 
 void after_event(pool_pointer self);
 
-void on_tick(pool_pointer self) {
+// `due`: when the wake-up was asked for. The supervisor judges the deadlines as of then: what
+// arrived before it (a worker's heartbeat, say) is ahead of this wake-up in the mailbox and was
+// handled, what arrived later is behind it. A pool that is late to its mailbox (every scheduler
+// thread busy with slow callbacks) therefore kills no healthy worker as hung; a deadline that
+// has passed meanwhile is due at the next wake-up, asked for at once.
+void on_tick(pool_pointer self, caf::actor_clock::time_point due) {
   auto& st = self->state;
-  st.sup->tick(self->clock().now());
+  st.sup->tick(std::min(due, self->clock().now()));
   after_event(self);
 }
 
@@ -175,7 +178,7 @@ void after_event(pool_pointer self) {
     st.shutdown_promises.clear();
   }
   if (auto next = st.sup->next_timer())
-    st.timer.wake_at(self, *next, [self] { on_tick(self); });
+    st.timer.wake_at(self, *next, [self, due = *next] { on_tick(self, due); });
 }
 
 worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_actor listener,
@@ -185,7 +188,8 @@ worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_
   state.listener = std::move(listener);
   state.log = std::make_unique<logger>(cfg.log);
   state.launch = std::move(cfg.launch);
-  state.events = std::make_shared<pool_events>(caf::actor_cast<worker_pool_actor>(self));
+  state.events =
+      std::make_shared<pool_events>(caf::actor_cast<worker_pool_actor>(self), self->clock());
   state.launcher = cfg.make_launcher ? cfg.make_launcher(state.events)
                                      : make_process_launcher(state.events, state.log->sink());
   state.sup = std::make_unique<worker_supervisor>(cfg.settings, state);
@@ -240,8 +244,9 @@ worker_pool_actor::behavior_type pool_behavior(pool_pointer self, jobs_listener_
         self->state.sup->on_start_failed(id, reason, self->clock().now());
         after_event(self);
       },
-      [self](w_output_atom, worker_id id, std::vector<char>& bytes) {
-        self->state.sup->on_output(id, bytes.data(), bytes.size(), self->clock().now());
+      [self](w_output_atom, worker_id id, std::vector<char>& bytes, caf::timespan arrived) {
+        self->state.sup->on_output(id, bytes.data(), bytes.size(), self->clock().now(),
+                                   caf::actor_clock::time_point{arrived});
         after_event(self);
       },
       [self](w_exited_atom, worker_id id, int32_t status) {

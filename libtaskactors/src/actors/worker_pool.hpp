@@ -44,7 +44,7 @@ using worker_pool_actor = caf::typed_actor<
     caf::replies_to<shutdown_atom>::with<process_metrics>,
     caf::reacts_to<w_started_atom, worker_id, int32_t>,
     caf::reacts_to<w_failed_atom, worker_id, std::string>,
-    caf::reacts_to<w_output_atom, worker_id, std::vector<char>>,
+    caf::reacts_to<w_output_atom, worker_id, std::vector<char>, caf::timespan>,
     caf::reacts_to<w_exited_atom, worker_id, int32_t>,
     caf::replies_to<pool_tick_atom, uint64_t>::with<void>>;
 

@@ -1,8 +1,10 @@
 #include "taskactors/task_manager.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <stdexcept>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -73,6 +75,11 @@ struct task_manager::impl {
   caf::actor_system* sys = nullptr;
   manager_actor mgr;
   caf::timespan shutdown_timeout{};
+  /// Set once a shutdown answered: `actor()` is null from then on (asks still reach the stopped
+  /// manager's handle and fail with `not_running`).
+  std::atomic<bool> stopped{false};
+  /// The state of a moved-from task_manager: every call fails with `not_running`.
+  bool moved_from = false;
 
   ~impl() {
     if (mgr) {
@@ -91,7 +98,8 @@ struct task_manager::impl {
   template <class Result, class... Ts>
   caf::expected<Result> ask(caf::timespan timeout, Ts&&... xs) const {
     if (!mgr)
-      return caf::make_error(errc::not_running, "the manager has stopped");
+      return caf::make_error(errc::not_running, moved_from ? "this task_manager was moved from"
+                                                           : "the manager has stopped");
     caf::scoped_actor self{*sys, true};
     caf::expected<Result> result{caf::error{}};
     auto on_error = [&](caf::error& err) { result = translate(std::move(err)); };
@@ -105,6 +113,17 @@ struct task_manager::impl {
 };
 
 task_manager::task_manager(std::unique_ptr<impl> ptr) noexcept : impl_(std::move(ptr)) {}
+
+const task_manager::impl& task_manager::state() const noexcept {
+  if (impl_)
+    return *impl_;
+  static const auto* moved = [] {
+    auto* x = new impl; // never destroyed: usable until the process ends
+    x->moved_from = true;
+    return x;
+  }();
+  return *moved;
+}
 
 caf::expected<task_manager> task_manager::start(manager_config cfg) {
   if (auto err = cfg.validate())
@@ -159,23 +178,23 @@ task_manager& task_manager::operator=(task_manager&&) noexcept = default;
 task_manager::~task_manager() = default;
 
 caf::expected<task_id> task_manager::submit(task_spec spec) {
-  return impl_->ask<task_id>(no_timeout, submit_atom::value, std::move(spec));
+  return state().ask<task_id>(no_timeout, submit_atom::value, std::move(spec));
 }
 
 caf::expected<task_info> task_manager::run(task_spec spec) {
-  return impl_->ask<task_info>(no_timeout, run_atom::value, std::move(spec));
+  return state().ask<task_info>(no_timeout, run_atom::value, std::move(spec));
 }
 
 caf::expected<task_info> task_manager::cancel(const task_id& id) {
-  return impl_->ask<task_info>(no_timeout, cancel_atom::value, id);
+  return state().ask<task_info>(no_timeout, cancel_atom::value, id);
 }
 
 caf::expected<task_info> task_manager::status(const task_id& id) {
-  return impl_->ask<task_info>(no_timeout, status_atom::value, id);
+  return state().ask<task_info>(no_timeout, status_atom::value, id);
 }
 
 caf::expected<std::vector<task_info>> task_manager::list(task_filter filter) {
-  return impl_->ask<std::vector<task_info>>(no_timeout, list_atom::value, std::move(filter));
+  return state().ask<std::vector<task_info>>(no_timeout, list_atom::value, std::move(filter));
 }
 
 caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wait_limit) {
@@ -185,7 +204,7 @@ caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wai
   // timeout, a second later, only covers a manager too busy to answer in time.
   auto slack = std::chrono::seconds{1};
   auto ours = wait_limit < no_timeout - slack ? wait_limit + slack : no_timeout;
-  auto result = impl_->ask<task_info>(ours, wait_atom::value, id, wait_limit);
+  auto result = state().ask<task_info>(ours, wait_atom::value, id, wait_limit);
   if (!result && result.error() == caf::sec::request_timeout)
     return caf::make_error(errc::wait_timeout, fmt::format("task '{}' did not finish within {} ms",
                                                            id, detail::whole_ms(wait_limit)));
@@ -193,15 +212,18 @@ caf::expected<task_info> task_manager::wait(const task_id& id, caf::timespan wai
 }
 
 caf::expected<manager_metrics> task_manager::metrics() {
-  return impl_->ask<manager_metrics>(no_timeout, metrics_atom::value);
+  return state().ask<manager_metrics>(no_timeout, metrics_atom::value);
 }
 
 caf::expected<limiter_stats> task_manager::resize(quota q, std::size_t capacity) {
-  return impl_->ask<limiter_stats>(no_timeout, resize_atom::value, q, capacity);
+  return state().ask<limiter_stats>(no_timeout, resize_atom::value, q, capacity);
 }
 
 caf::expected<shutdown_report> task_manager::shutdown(shutdown_mode mode, caf::timespan deadline) {
-  return impl_->ask<shutdown_report>(no_timeout, shutdown_atom::value, mode, deadline);
+  auto report = state().ask<shutdown_report>(no_timeout, shutdown_atom::value, mode, deadline);
+  if (report && impl_)
+    impl_->stopped = true;
+  return report;
 }
 
 caf::expected<gather_result> task_manager::gather(gather_spec spec, caf::timespan wait_limit) {
@@ -209,7 +231,7 @@ caf::expected<gather_result> task_manager::gather(gather_spec spec, caf::timespa
     return caf::make_error(errc::invalid_argument, "the wait limit must be positive");
   // The request's sender is a scoped actor gone when this returns: a gather whose caller gave
   // up waiting sees it go and cancels itself.
-  auto result = impl_->ask<gather_result>(wait_limit, gather_atom::value, std::move(spec));
+  auto result = state().ask<gather_result>(wait_limit, gather_atom::value, std::move(spec));
   if (!result && result.error() == caf::sec::request_timeout)
     return caf::make_error(errc::wait_timeout,
                            fmt::format("the gather did not finish within {} ms and was cancelled",
@@ -218,7 +240,7 @@ caf::expected<gather_result> task_manager::gather(gather_spec spec, caf::timespa
 }
 
 caf::expected<gather_stats> task_manager::cancel_gather(const task_id& id) {
-  return impl_->ask<gather_stats>(no_timeout, cancel_atom::value, gather_atom::value, id);
+  return state().ask<gather_stats>(no_timeout, cancel_atom::value, gather_atom::value, id);
 }
 
 struct outcome_stream::channel {
@@ -264,9 +286,10 @@ caf::behavior stream_caller(caf::event_based_actor* self,
 } // namespace
 
 caf::expected<outcome_stream> task_manager::as_completed(gather_spec spec, std::size_t buffer) {
-  auto mgr = impl_->mgr;
+  auto mgr = actor();
   if (!mgr)
-    return caf::make_error(errc::not_running, "the manager has stopped");
+    return caf::make_error(errc::not_running,
+                           impl_ ? "the manager has stopped" : "this task_manager was moved from");
   auto ch = std::make_shared<outcome_stream::channel>();
   spec.buffer = buffer;
   ch->ack_batch = std::max<uint64_t>(1, buffer / 4);
@@ -281,7 +304,7 @@ caf::expected<outcome_stream> task_manager::as_completed(gather_spec spec, std::
     ch->queue.push_back(std::move(x));
     ch->cv.notify_all();
   };
-  impl_->sys->spawn(stream_caller, ch, mgr, std::move(spec));
+  state().sys->spawn(stream_caller, ch, mgr, std::move(spec));
   std::unique_lock<std::mutex> lock{ch->mtx};
   ch->cv.wait(lock, [&] { return ch->started || ch->ended; });
   if (!ch->started)
@@ -361,10 +384,13 @@ caf::expected<gather_result> outcome_stream::result() const {
 }
 
 manager_actor task_manager::actor() const {
-  return impl_->mgr;
+  auto& st = state();
+  return st.stopped ? manager_actor{} : st.mgr;
 }
 
 caf::actor_system& task_manager::system() const {
+  if (!impl_)
+    throw std::logic_error("task_manager::system(): this task_manager was moved from");
   return *impl_->sys;
 }
 

@@ -174,10 +174,12 @@ void worker_supervisor::on_start_failed(worker_id id, const std::string& reason,
   dispatch(now);
 }
 
-void worker_supervisor::on_output(worker_id id, const char* data, std::size_t n, time_point now) {
+void worker_supervisor::on_output(worker_id id, const char* data, std::size_t n, time_point now,
+                                  time_point arrived) {
   auto w = find(id);
   if (w == nullptr || w->st == state::killed)
     return; // a worker being killed has nothing more to say
+  w->last_seen = std::max(w->last_seen, std::min(arrived, now));
   std::vector<wire::frame> frames;
   if (!w->input.feed(data, n, frames)) {
     kill(*w,
@@ -194,7 +196,6 @@ void worker_supervisor::on_output(worker_id id, const char* data, std::size_t n,
 }
 
 void worker_supervisor::handle_frame(worker& w, wire::frame& f, time_point now) {
-  w.last_seen = now;
   auto violation = [&](std::string what) {
     kill(w,
          caf::make_error(errc::protocol_error,

@@ -106,7 +106,9 @@ public:
 
   void on_started(worker_id id, int pid, time_point now);
   void on_start_failed(worker_id id, const std::string& reason, time_point now);
-  void on_output(worker_id id, const char* data, std::size_t n, time_point now);
+  /// `arrived`: when the launcher read the bytes. A worker is judged hung by when its frames
+  /// arrived, not by when the pool got round to them.
+  void on_output(worker_id id, const char* data, std::size_t n, time_point now, time_point arrived);
   void on_exit(worker_id id, int status, time_point now);
 
   /// Handles every deadline that passed: start timeouts, grace periods, heartbeats, memory

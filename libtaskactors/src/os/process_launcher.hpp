@@ -64,8 +64,8 @@ public:
   /// Kills every worker still running, waits for them and stops the launcher's thread.
   virtual void stop() = 0;
 
-  /// `stop` without waiting, for a caller that must not block on the launcher's thread (one that
-  /// runs actor work, see `helping_unit`; the launcher's own thread among them). Kills every
+  /// `stop` without waiting, for a caller that must not block on the launcher's thread (an actor
+  /// on a scheduler thread, or the launcher's own thread). Kills every
   /// worker and reports no event from then on; the launcher's thread frees the launcher once the
   /// workers are reaped, so the caller must release it. Returns false if the launcher cannot
   /// stop that way, and then `stop` is needed.

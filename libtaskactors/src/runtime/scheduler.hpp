@@ -30,8 +30,6 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scheduler/coordinator.hpp>
 
-#include "runtime/helping_unit.hpp"
-
 namespace taskactors::detail {
 
 class handoff_policy : public caf::policy::unprofiled {
@@ -164,41 +162,19 @@ private:
   std::unordered_set<caf::actor_id> timed_;
 };
 
-/// A CAF coordinator with the quiet clock. With the `handoff` policy it also lets threads outside
-/// it run actor work while all its threads sleep (see `helping_unit`), and stops only once none
-/// does: CAF's own threads are joined at that point, and those must not touch an actor after it.
+/// A CAF coordinator with the quiet clock. Actor work runs on its threads only: user code in a
+/// task's actor never runs on the thread pool's or the process launcher's threads.
 template <class Policy>
-class quiet_coordinator : public caf::scheduler::coordinator<Policy>, public helping_host {
+class quiet_coordinator : public caf::scheduler::coordinator<Policy> {
 public:
   using super = caf::scheduler::coordinator<Policy>;
 
-  explicit quiet_coordinator(caf::actor_system& sys)
-      : super(sys), clock_(super::clock()), unit_(sys, *this) {}
+  explicit quiet_coordinator(caf::actor_system& sys) : super(sys), clock_(super::clock()) {}
 
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
 
-  void stop() override {
-    stop_helpers();
-    super::stop();
-  }
-
-  helping_unit* helping() noexcept override {
-    if constexpr (std::is_same_v<Policy, handoff_policy>)
-      return &unit_;
-    else
-      return nullptr;
-  }
-
-  bool idle() override {
-    if constexpr (std::is_same_v<Policy, handoff_policy>)
-      return handoff_policy::idle(this->data(), this->num_workers());
-    else
-      return false;
-  }
-
 private:
   quiet_clock clock_;
-  helping_unit unit_;
 };
 
 } // namespace taskactors::detail

@@ -1,15 +1,27 @@
 #include "runtime/thread_pool.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <system_error>
 
 #include <pthread.h>
 
-#include "runtime/helping_unit.hpp"
-
 namespace taskactors::detail {
 
+namespace {
+
+// Whether the calling thread is one of a pool's, between a job's end and its finish returning:
+// such a thread may stop the pool from that finish and must not wait for itself.
+thread_local bool in_finish = false;
+
+void start_detached(std::function<void()> body) {
+  std::thread{std::move(body)}.detach();
+}
+
+} // namespace
+
 thread_pool::thread_pool(std::size_t max_threads, std::chrono::nanoseconds idle_timeout)
-    : st_(std::make_shared<shared_state>()) {
+    : st_(std::make_shared<shared_state>()), start_(start_detached) {
   st_->max_threads = std::max<std::size_t>(max_threads, 1);
   st_->idle_timeout = idle_timeout;
 }
@@ -18,13 +30,16 @@ thread_pool::~thread_pool() {
   shutdown(std::chrono::steady_clock::now());
 }
 
+void thread_pool::set_thread_starter(thread_starter start) {
+  start_ = std::move(start);
+}
+
 void thread_pool::work(std::shared_ptr<shared_state> st) {
   // Named, so that tools (and tests) can tell the library's threads apart.
   pthread_setname_np(pthread_self(), "taskactors.thr");
   std::unique_lock<std::mutex> lock{st->mtx};
   auto retire = [&] {
     --st->threads;
-    st->ended.push_back(std::this_thread::get_id());
     st->changed.notify_all();
   };
   for (;;) {
@@ -43,7 +58,7 @@ void thread_pool::work(std::shared_ptr<shared_state> st) {
       retire(); // stopping
       return;
     }
-    auto j = std::move(st->queue.front());
+    auto j = std::move(st->queue.front().work);
     st->queue.pop_front();
     ++st->busy;
     st->running[std::this_thread::get_id()] = &j;
@@ -54,8 +69,11 @@ void thread_pool::work(std::shared_ptr<shared_state> st) {
     --st->busy;
     ++st->finishing;
     lock.unlock();
+    in_finish = true;
     if (j.finish)
       j.finish();
+    j = job{}; // what the job captured goes before the pool may count this thread as done
+    in_finish = false;
     lock.lock();
     --st->finishing;
     st->changed.notify_all();
@@ -66,43 +84,47 @@ void thread_pool::work(std::shared_ptr<shared_state> st) {
   }
 }
 
-void thread_pool::reap(std::unique_lock<std::mutex>&) {
-  for (auto id : st_->ended) {
-    auto i = threads_.find(id);
-    if (i != threads_.end()) {
-      i->second.join(); // it only has to return: it no longer needs the lock
-      threads_.erase(i);
-    }
-  }
-  st_->ended.clear();
-}
-
-bool thread_pool::post(job j) {
+std::optional<thread_pool::refusal> thread_pool::post(job j) {
   std::unique_lock<std::mutex> lock{st_->mtx};
   if (st_->stopping)
-    return false;
-  reap(lock);
-  st_->queue.push_back(std::move(j));
+    return refusal{true, "the thread pool has stopped"};
+  auto number = st_->posted++;
+  st_->queue.push_back(queued_job{number, std::move(j)});
   if (st_->queue.size() <= st_->idle + st_->finishing) {
     // An idle thread, or one finishing a job, takes it. Woken after the lock is released, so
     // that it does not wake only to wait for the lock.
     lock.unlock();
     st_->work.notify_one();
-  } else if (st_->threads < st_->max_threads) {
-    ++st_->threads;
-    ++st_->created;
-    std::thread t{work, st_};
-    auto id = t.get_id();
-    threads_.emplace(id, std::move(t));
+    return std::nullopt;
   }
-  return true;
+  if (st_->threads >= st_->max_threads)
+    return std::nullopt; // a busy thread takes it when its job returns
+  ++st_->threads;
+  ++st_->created;
+  lock.unlock();
+  try {
+    start_([st = st_] { work(st); });
+    return std::nullopt;
+  } catch (const std::system_error& e) {
+    lock.lock();
+    --st_->threads;
+    --st_->created;
+    st_->changed.notify_all();
+    if (st_->threads > 0)
+      return std::nullopt; // a thread that is alive takes it later; the next post tries again
+    auto i = std::find_if(st_->queue.begin(), st_->queue.end(),
+                          [number](const queued_job& q) { return q.number == number; });
+    if (i == st_->queue.end())
+      return std::nullopt; // taken meanwhile by a thread another post started
+    st_->queue.erase(i);
+    return refusal{false, "cannot start a thread for it: " + std::string{e.what()}};
+  }
 }
 
 void thread_pool::set_max_threads(std::size_t n) {
-  std::unique_lock<std::mutex> lock{st_->mtx};
+  std::lock_guard<std::mutex> guard{st_->mtx};
   st_->max_threads = std::max<std::size_t>(n, 1);
   st_->work.notify_all(); // surplus idle threads retire
-  reap(lock);
 }
 
 thread_pool::stats thread_pool::snapshot() const {
@@ -111,52 +133,37 @@ thread_pool::stats thread_pool::snapshot() const {
 }
 
 std::size_t thread_pool::shutdown(std::chrono::steady_clock::time_point deadline) {
-  std::deque<job> dropped;
-  std::vector<std::thread> stuck;
-  std::vector<std::thread> ending;
+  std::deque<queued_job> dropped;
+  std::size_t stuck = 0;
   {
     std::unique_lock<std::mutex> lock{st_->mtx};
     st_->stopping = true;
     dropped.swap(st_->queue);
     st_->work.notify_all();
     st_->changed.wait_until(lock, deadline, [&] { return st_->busy == 0; });
-    reap(lock);
-    for (auto& [id, t] : threads_) {
-      auto i = st_->running.find(id);
-      if (i == st_->running.end()) {
-        ending.push_back(std::move(t)); // idle or finishing: it exits now that the pool stops
-        continue;
-      }
-      // Still in a job past the deadline: abandon it under the lock (the job can neither finish
-      // nor be destroyed meanwhile), then let the thread go.
-      if (i->second->abandon)
-        i->second->abandon();
-      stuck.push_back(std::move(t));
+    // Still in a job past the deadline: abandon it under the lock (the job can neither finish
+    // nor be destroyed meanwhile); its thread ends when the job returns.
+    for (auto& [id, running] : st_->running) {
+      if (running->abandon)
+        running->abandon();
+      ++stuck;
     }
-    threads_.clear();
+    st_->running.clear();
+    // A thread past its job may still be sending its result: wait for that (it only sends),
+    // unless this is that thread.
+    auto own = in_finish ? std::size_t{1} : std::size_t{0};
+    st_->changed.wait(lock, [&] { return st_->finishing <= own; });
   }
-  for (auto& j : dropped)
-    if (j.abandon)
-      j.abandon();
-  for (auto& t : ending) {
-    // A thread that runs actor work (helping_unit) waits for no thread that may be doing the
-    // same, itself included: those threads end on their own, the pool being stopped.
-    if (helping_unit::active() || t.get_id() == std::this_thread::get_id())
-      t.detach();
-    else
-      t.join();
-  }
-  for (auto& t : stuck)
-    t.detach(); // it holds the shared state and ends when its job returns
-  return stuck.size();
+  for (auto& q : dropped)
+    if (q.work.abandon)
+      q.work.abandon();
+  return stuck;
 }
 
 bool thread_pool::wait_threads_at_most(std::size_t n,
                                        std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock{st_->mtx};
-  auto ok = st_->changed.wait_until(lock, deadline, [&] { return st_->threads <= n; });
-  reap(lock);
-  return ok;
+  return st_->changed.wait_until(lock, deadline, [&] { return st_->threads <= n; });
 }
 
 } // namespace taskactors::detail
