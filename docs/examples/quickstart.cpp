@@ -25,8 +25,12 @@ int main() {
   auto b = tm.wait(*later, 5s); // the caller waits at most 5 s
   if (!a || !b)
     return 1;
-  std::printf("%s -> %d\n", a->id.c_str(), *a->value.get_if<int>());
-  std::printf("%s -> %s after %lld ms\n", b->id.c_str(), b->value.get_if<std::string>()->c_str(),
+  auto* answer = a->value.get_if<int>();       // nullptr unless it completed with an int
+  auto* text = b->value.get_if<std::string>(); // nullptr for a timeout, say
+  if (answer == nullptr || text == nullptr)
+    return 1;
+  std::printf("%s -> %d\n", a->id.c_str(), *answer);
+  std::printf("%s -> %s after %lld ms\n", b->id.c_str(), text->c_str(),
               static_cast<long long>(
                   std::chrono::duration_cast<std::chrono::milliseconds>(b->ran_for()).count()));
   auto report = tm.shutdown(taskactors::shutdown_mode::drain, 5s);

@@ -232,7 +232,7 @@ TEST_CASE("gather: inputs that never started get an outcome at the global timeou
     CHECK(out[i].started_at == time_point{});
   }
   CHECK(result->stats.started == 3);
-  CHECK(result->stats.timed_out == 3);
+  CHECK(result->stats.timeout == 3);
 }
 
 // -- fail-fast and cancellation -------------------------------------------------------------

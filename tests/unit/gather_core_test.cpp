@@ -62,7 +62,7 @@ TEST_CASE("gather core: fail-fast reports the first failure only", "[unit]") {
   CHECK(core.done());
   auto result = core.take_result();
   CHECK(result.stats.failed == 1);
-  CHECK(result.stats.timed_out == 1);
+  CHECK(result.stats.timeout == 1);
   CHECK(result.stats.cancelled == 1);
   CHECK(result.outcomes[2].state == task_state::cancelled);
   CHECK(result.outcomes[2].started_at == time_point{});
@@ -104,7 +104,7 @@ TEST_CASE("gather core: a stop returns the launched inputs and ends the rest of 
     CHECK(result.outcomes[i].state == task_state::timeout);
     CHECK(result.outcomes[i].finished_at == later);
   }
-  CHECK(result.stats.timed_out == 5);
+  CHECK(result.stats.timeout == 5);
   CHECK(result.stats.completed == 1);
   CHECK(result.stop_reason == reason);
 }

@@ -20,20 +20,20 @@ struct gather_stats {
   /// Inputs waiting out their jitter, pending or running now, and the most there ever were.
   std::size_t in_flight = 0;
   std::size_t peak_in_flight = 0;
-  /// Ended inputs, by how they ended.
+  /// Ended inputs, by how they ended (named after their `task_state`).
   std::size_t completed = 0;
   std::size_t failed = 0;
   std::size_t cancelled = 0;
-  std::size_t timed_out = 0;
+  std::size_t timeout = 0;
 
   /// Ended inputs.
-  std::size_t done() const noexcept { return completed + failed + cancelled + timed_out; }
+  std::size_t done() const noexcept { return completed + failed + cancelled + timeout; }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, gather_stats& x) {
   return f(caf::meta::type_name("gather_stats"), x.id, x.kind, x.concurrency, x.started,
-           x.in_flight, x.peak_in_flight, x.completed, x.failed, x.cancelled, x.timed_out);
+           x.in_flight, x.peak_in_flight, x.completed, x.failed, x.cancelled, x.timeout);
 }
 
 } // namespace taskactors

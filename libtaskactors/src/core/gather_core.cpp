@@ -48,7 +48,7 @@ void gather_core::count(task_state state) noexcept {
     ++stats_.failed;
     break;
   case task_state::timeout:
-    ++stats_.timed_out;
+    ++stats_.timeout;
     break;
   default:
     ++stats_.cancelled;

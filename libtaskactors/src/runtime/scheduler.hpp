@@ -10,7 +10,8 @@
 // holds work the current thread cannot take first. A job queued from a scheduler thread onto an
 // empty queue waits for that thread to finish its current job; sleeping threads look at the
 // queue every `poll_interval` while any thread is busy, which bounds that wait when a job runs
-// long.
+// long. Only while every thread sleeps does a sleeper wait without polling, and the first thread
+// to wake makes the others poll again.
 
 #pragma once
 
@@ -49,6 +50,8 @@ public:
     std::mutex lock;
     std::condition_variable cv;
     std::size_t sleeping = 0;
+    /// Sleepers that wait without polling: they went to sleep while every thread slept.
+    std::size_t deep = 0;
   };
 
   struct worker_data {
@@ -88,14 +91,23 @@ public:
     std::unique_lock<std::mutex> guard{cd.lock};
     while (cd.queue.empty()) {
       ++cd.sleeping;
-      if (cd.sleeping == workers)
+      if (cd.sleeping == workers) {
+        ++cd.deep;
         cd.cv.wait(guard); // nobody runs: nothing can be queued without a wake-up
-      else
+        --cd.deep;
+      } else {
         cd.cv.wait_for(guard, poll_interval);
+      }
       --cd.sleeping;
     }
     auto job = cd.queue.front();
     cd.queue.pop_front();
+    // This thread is busy from now on: a thread that sleeps without polling must poll now, or a
+    // job this one queues during a long turn would wait for the turn's end.
+    bool rouse = cd.deep > 0;
+    guard.unlock();
+    if (rouse)
+      cd.cv.notify_all();
     return job;
   }
 
