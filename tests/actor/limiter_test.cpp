@@ -4,8 +4,8 @@
 #include <caf/exit_reason.hpp>
 #include <caf/send.hpp>
 
-#include "deterministic.hpp"
 #include "actors/manager_state.hpp"
+#include "deterministic.hpp"
 #include "taskactors/errc.hpp"
 #include "taskactors/limiter_actor.hpp"
 #include "taskactors/manager_actor.hpp"

@@ -3,8 +3,8 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/manager_internal.hpp"
-#include "taskactors/process_task.hpp"
 #include "actors/worker_pool.hpp"
+#include "taskactors/process_task.hpp"
 
 namespace taskactors::detail {
 

@@ -8,8 +8,8 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/manager_internal.hpp"
-#include "taskactors/thread_task.hpp"
 #include "runtime/thread_pool.hpp"
+#include "taskactors/thread_task.hpp"
 
 namespace taskactors::detail {
 

@@ -6,9 +6,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/token_pool.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/task_state.hpp"
-#include "core/token_pool.hpp"
 
 namespace taskactors::detail {
 

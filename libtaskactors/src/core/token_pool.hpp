@@ -10,9 +10,9 @@
 #include <boost/multi_index/sequenced_index.hpp>
 #include <boost/multi_index_container.hpp>
 
+#include "core/wait_histogram.hpp"
 #include "taskactors/limiter_stats.hpp"
 #include "taskactors/task_info.hpp"
-#include "core/wait_histogram.hpp"
 
 namespace taskactors::detail {
 
