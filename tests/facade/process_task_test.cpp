@@ -481,7 +481,6 @@ TEST_CASE("process tasks: a stderr flood costs the host one bounded line, and is
   task_manager tm{cfg};
   REQUIRE(tm.run_in_process(call<std::string>("echo", std::string{"warm"}))); // worker up
   auto before = resident_bytes();
-  auto started = std::chrono::steady_clock::now();
   auto done = tm.run_in_process(call<uint32_t>("stderr_flood", uint32_t{192}));
   REQUIRE(done);
   CHECK(*done == 192);
@@ -490,10 +489,13 @@ TEST_CASE("process tasks: a stderr flood costs the host one bounded line, and is
   CHECK(poll_until([&] { return sink->contains("lines of stderr dropped"); }));
   auto growth = resident_bytes() - std::min(before, resident_bytes());
   CHECK(growth < (32u << 20)); // it wrote 192 MiB
-  // 192k pieces of 1 KiB; the rate lets through a second's worth at once, then 20 a second
-  // for as long as the flood lasts (longer under a sanitizer), plus a few lifecycle lines.
-  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  CHECK(static_cast<double>(sink->count_containing("worker ")) <= 20.0 * (2.0 + seconds) + 10.0);
+  // 192k pieces of 1 KiB; at 20 lines a second a few dozen pass, however long the flood lasts
+  // in this build (the exact accounting of the rate is unit-tested in stderr_lines_test.cpp).
+  // Each line that passes after drops is preceded by one line counting them.
+  auto notes = sink->count_containing("lines of stderr dropped");
+  auto passed = sink->count_containing("worker ") - notes;
+  CHECK(passed <= 200);
+  CHECK(notes <= passed + 1);
   CHECK(sink->longest() <= 1024 + 64);
 }
 
