@@ -72,9 +72,11 @@ void thread_pool::work(std::shared_ptr<shared_state> st) {
     in_finish = true;
     if (j.finish)
       j.finish();
-    j = job{}; // what the job captured goes before the pool may count this thread as done
     in_finish = false;
     lock.lock();
+    // What the job captured goes under the lock (ordered with `abandon`, which runs under it
+    // too) and before the pool may count this thread as done.
+    j = job{};
     --st->finishing;
     st->changed.notify_all();
     if (st->threads > st->max_threads && st->queue.empty()) {
