@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include "os/process_launcher.hpp"
 #include "taskactors/log.hpp"
@@ -159,8 +160,11 @@ public:
   std::atomic<process_launcher*> launcher{nullptr};
 
   void started(worker_id, int pid) override {
+    // Probed at once: the launcher signals the group from here on.
+    auto group = ::getpgid(pid);
     std::lock_guard<std::mutex> guard{mtx_};
     pid_ = pid;
+    group_ = group;
     cv_.notify_all();
   }
 
@@ -200,10 +204,17 @@ public:
     return exited_;
   }
 
+  // The worker's process group when it was reported started.
+  int group() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return group_;
+  }
+
 private:
   std::mutex mtx_;
   std::condition_variable cv_;
   int pid_ = -1;
+  int group_ = -1;
   int outputs_ = 0;
   bool took_ = false;
   bool exited_ = false;
@@ -243,6 +254,9 @@ TEST_CASE("launcher: stopped without waiting, it kills its workers and frees its
   launcher->launch(3, shell("while echo tick; do :; done"));
   auto pid = events->wait_started();
   REQUIRE(pid > 0);
+  // It leads its own group as soon as it is reported, even when the child has not run yet (a
+  // fork rather than a vfork, as under ThreadSanitizer): else a stop right away would miss it.
+  REQUIRE(events->group() == pid);
   SECTION("from its own thread, in an event") {
     events->launcher = launcher.get();
     REQUIRE(events->wait_output());

@@ -252,6 +252,11 @@ private:
       events_->start_failed(id, std::move(reason));
       return;
     }
+    // The child makes itself the leader of its own group before exec (prepare_child); when the
+    // launch was a plain fork (sanitizers turn vfork into fork), it may not have run yet. Doing
+    // it here as well means the group exists before anyone signals it; once the child has
+    // exec'd, this fails harmlessly (EACCES) because the child already did it.
+    ::setpgid(pid, pid);
     w->pid = pid;
     w->proc = std::make_unique<bp::basic_process<io_executor>>(io_.get_executor(), pid);
     {
