@@ -12,6 +12,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/sec.hpp>
@@ -57,6 +58,15 @@ caf::behavior echo(caf::event_based_actor*, int) {
 }
 
 } // namespace
+
+TEST_CASE("scheduler: built against the CAF release its reach into CAF's internals was checked for",
+          "[scheduler]") {
+  // The header refuses to compile against another release; this says so in the test report too.
+  STATIC_REQUIRE(CAF_VERSION == caf_version_checked);
+  CHECK(CAF_MAJOR_VERSION == 0);
+  CHECK(CAF_MINOR_VERSION == 17);
+  CHECK(CAF_PATCH_VERSION == 6);
+}
 
 TEST_CASE("quiet clock: an actor that set no timeout ends without a word to the clock thread",
           "[unit][scheduler]") {

@@ -21,10 +21,10 @@
 #include <deque>
 #include <mutex>
 #include <type_traits>
-
 #include <unordered_set>
 
 #include <caf/actor_system.hpp>
+#include <caf/config.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
 #include <caf/policy/unprofiled.hpp>
 #include <caf/resumable.hpp>
@@ -32,6 +32,17 @@
 #include <caf/scheduler/coordinator.hpp>
 
 namespace taskactors::detail {
+
+/// The one CAF release this file was written against. It is the only place in the library that
+/// reaches into CAF's internals (`caf::detail::thread_safe_actor_clock`, the coordinator's and
+/// the policy's hooks), which change between releases without notice: a build against another
+/// release stops here, until this file has been checked against that release's sources.
+inline constexpr int caf_version_checked = 1706; // CAF 0.17.6
+
+static_assert(CAF_VERSION == caf_version_checked,
+              "runtime/scheduler.hpp reaches into CAF 0.17.6's internals (caf::detail, the "
+              "scheduler policy hooks): check them against this CAF release, then update "
+              "caf_version_checked");
 
 class handoff_policy : public caf::policy::unprofiled {
 public:
