@@ -1,7 +1,14 @@
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <caf/event_based_actor.hpp>
 
+#include "actors/async_task_actor.hpp"
 #include "manager_env.hpp"
 #include "taskactors/errc.hpp"
 
@@ -192,3 +199,55 @@ TEST_CASE("async task: a task that replaces its behavior gets a clear error from
   CHECK(info.state == task_state::failed);
   CHECK_THAT(caf::to_string(info.error), Catch::Contains("behavior was replaced"));
 }
+
+#ifndef NDEBUG
+namespace {
+
+// The misuses the check reported: task and call.
+std::mutex misuse_mtx;
+std::vector<std::string> misuses;
+
+void record_misuse(const task_id& task, const char* call) {
+  std::lock_guard<std::mutex> guard{misuse_mtx};
+  misuses.push_back(task + " " + call);
+}
+
+} // namespace
+
+TEST_CASE("async task: a debug build refuses a context used outside the task's actor", "[actor]") {
+  auto previous = detail::set_context_misuse_handler(record_misuse);
+  misuses.clear();
+  manager_env env;
+  async_context* leaked = nullptr;
+  std::function<void(std::function<void()>)> post;
+  auto id = env.add([&](async_context& ctx) {
+    leaked = &ctx;
+    post = ctx.dispatcher();
+    ctx.after(1ms, [&ctx] { static_cast<void>(ctx.finished()); }); // on the actor: fine
+    return ctx.pending();
+  });
+  REQUIRE(leaked != nullptr);
+  env.advance(1ms);
+  CHECK(misuses.empty());
+  // Outside any turn of the actor, on the thread that runs it...
+  leaked->complete(1);
+  // ... and from another thread, as a captured context in a detached job would be.
+  std::thread other{[&] {
+    leaked->fail("from another thread");
+    static_cast<void>(leaked->after(1ms, [] {}));
+    leaked->cancel_timer(1);
+    leaked->on_exit([](const caf::error&) {});
+    static_cast<void>(leaked->self());
+  }};
+  other.join();
+  CHECK(misuses == std::vector<std::string>{id + " complete", id + " fail", id + " after",
+                                            id + " cancel_timer", id + " on_exit", id + " self"});
+  // The refused calls did nothing: the task still runs, and the dispatcher is the way in.
+  CHECK(env.state(id) == task_state::running);
+  post([&] { leaked->complete(2); });
+  env.run();
+  CHECK(*env.status(id).value.get_if<int>() == 2);
+  CHECK(misuses.size() == 6);
+  detail::set_context_misuse_handler(previous);
+}
+#endif

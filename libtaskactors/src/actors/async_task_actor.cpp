@@ -1,5 +1,9 @@
 #include "actors/async_task_actor.hpp"
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
 #include <caf/actor_cast.hpp>
 #include <caf/delegated.hpp>
 #include <caf/result.hpp>
@@ -10,6 +14,44 @@
 #include "taskactors/errc.hpp"
 
 namespace taskactors::detail {
+
+namespace {
+
+void abort_on_misuse(const task_id& task, const char* call) {
+  std::fprintf(stderr,
+               "taskactors: async_context::%s of task %s called outside the task's actor (from "
+               "another thread, or outside its callbacks); hand work to the actor with "
+               "ctx.dispatcher()\n",
+               call, task.c_str());
+  std::abort();
+}
+
+std::atomic<context_misuse_handler> misuse_handler{abort_on_misuse};
+
+#ifndef NDEBUG
+/// The async task actor whose turn this thread is running, if any.
+thread_local const async_task_actor* turn_owner = nullptr;
+
+/// Marks this thread as running `owner`'s turn until destroyed.
+class turn_mark {
+public:
+  explicit turn_mark(const async_task_actor* owner) noexcept : previous_(turn_owner) {
+    turn_owner = owner;
+  }
+  turn_mark(const turn_mark&) = delete;
+  turn_mark& operator=(const turn_mark&) = delete;
+  ~turn_mark() { turn_owner = previous_; }
+
+private:
+  const async_task_actor* previous_;
+};
+#endif
+
+} // namespace
+
+context_misuse_handler set_context_misuse_handler(context_misuse_handler handler) noexcept {
+  return misuse_handler.exchange(handler ? handler : abort_on_misuse);
+}
 
 async_task_actor::async_task_actor(caf::actor_config& cfg, uint64_t key, task_id id,
                                    task_parent_actor parent, async_body body)
@@ -38,7 +80,21 @@ async_task_actor::extras& async_task_actor::more() {
   return *extras_;
 }
 
+#ifndef NDEBUG
+caf::resumable::resume_result async_task_actor::resume(caf::execution_unit* unit,
+                                                       size_t max_throughput) {
+  // Only this thread's marker is touched: once the base returns, another thread may already be
+  // running the actor's next turn.
+  turn_mark mark{this};
+  return caf::event_based_actor::resume(unit, max_throughput);
+}
+#endif
+
 void async_task_actor::on_exit() {
+#ifndef NDEBUG
+  // Whoever runs the clean-up owns the actor now: the exit hooks may use the context.
+  turn_mark mark{this};
+#endif
   caf::error reason;
   if (!finished_) {
     // Stopped without a result: tell the manager why, so that it can settle the task and return
@@ -118,21 +174,47 @@ void async_task_actor::fire(timer_id id) {
   }
 }
 
+bool async_task_actor::context::on_turn([[maybe_unused]] const char* call) const noexcept {
+#ifndef NDEBUG
+  if (turn_owner != owner_) {
+    misuse_handler.load()(owner_->id_, call);
+    return false;
+  }
+#endif
+  return true;
+}
+
+caf::event_based_actor* async_task_actor::context::self() noexcept {
+  static_cast<void>(on_turn("self"));
+  return owner_;
+}
+
+bool async_task_actor::context::finished() const noexcept {
+  static_cast<void>(on_turn("finished"));
+  return owner_->finished_;
+}
+
 caf::actor async_task_actor::context::manager() const {
   return caf::actor_cast<caf::actor>(owner_->parent_);
 }
 
 void async_task_actor::context::complete_with(task_value value) {
+  if (!on_turn("complete"))
+    return;
   owner_->finish(task_outcome{task_state::completed, std::move(value), {}});
 }
 
 void async_task_actor::context::fail(caf::error reason) {
+  if (!on_turn("fail"))
+    return;
   if (!reason)
     reason = caf::make_error(errc::task_failed, "failed without a reason");
   owner_->finish(task_outcome{task_state::failed, {}, std::move(reason)});
 }
 
 timer_id async_task_actor::context::after(caf::timespan delay, std::function<void()> callback) {
+  if (!on_turn("after"))
+    return 0;
   auto& more = owner_->more();
   auto id = ++more.next_timer;
   more.timers.emplace(id, std::move(callback));
@@ -142,7 +224,7 @@ timer_id async_task_actor::context::after(caf::timespan delay, std::function<voi
 }
 
 void async_task_actor::context::cancel_timer(timer_id id) noexcept {
-  if (owner_->extras_) {
+  if (on_turn("cancel_timer") && owner_->extras_) {
     owner_->extras_->timers.erase(id);
     owner_->extras_->deadlines.remove(id);
   }
@@ -156,6 +238,8 @@ std::function<void(std::function<void()>)> async_task_actor::context::dispatcher
 }
 
 void async_task_actor::context::on_exit(std::function<void(const caf::error&)> cleanup) {
+  if (!on_turn("on_exit"))
+    return;
   owner_->more().exit_hooks.push_back(std::move(cleanup));
 }
 

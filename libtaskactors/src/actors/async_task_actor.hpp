@@ -13,6 +13,14 @@
 
 namespace taskactors::detail {
 
+/// What a debug build does when an `async_context` is used off its actor: from another thread,
+/// or on the right thread outside the actor's turns. `call` names the member. The default prints
+/// the task and the call to stderr and aborts; a handler that returns makes the call do nothing.
+using context_misuse_handler = void (*)(const task_id& task, const char* call);
+
+/// Replaces the misuse handler (for tests); returns the previous one.
+context_misuse_handler set_context_misuse_handler(context_misuse_handler handler) noexcept;
+
 /// The actor of one async task: runs the body once, then its timers and handlers, and stops.
 /// It reports to its manager exactly once: its result when the code finishes, or, from its exit
 /// hook, the reason it stopped without one (cancellation and timeouts arrive as exit messages,
@@ -26,6 +34,11 @@ public:
 
   void on_exit() override;
 
+#ifndef NDEBUG
+  /// Marks the thread that runs this actor's turn, for the debug check of the context's use.
+  resume_result resume(caf::execution_unit* unit, size_t max_throughput) override;
+#endif
+
 private:
   class context final : public async_context {
   public:
@@ -33,13 +46,13 @@ private:
 
     const task_id& id() const noexcept override { return owner_->id_; }
 
-    caf::event_based_actor* self() noexcept override { return owner_; }
+    caf::event_based_actor* self() noexcept override;
 
     caf::actor manager() const override;
 
     void fail(caf::error reason) override;
 
-    bool finished() const noexcept override { return owner_->finished_; }
+    bool finished() const noexcept override;
 
     timer_id after(caf::timespan delay, std::function<void()> callback) override;
 
@@ -53,6 +66,10 @@ private:
     void complete_with(task_value value) override;
 
   private:
+    /// Whether `call` may go on: always in a release build; in a debug build, only during one of
+    /// the actor's turns, on the thread running it (else the misuse handler runs).
+    bool on_turn(const char* call) const noexcept;
+
     async_task_actor* owner_;
   };
 
