@@ -314,6 +314,62 @@ TEST_CASE("gather: a cancel shutdown cancels running gathers and returns their o
   env.mgr = nullptr;
 }
 
+TEST_CASE("gather: a drain shutdown lets a running gather draw and finish all its inputs",
+          "[actor][gather]") {
+  gather_env env{small_config(8)};
+  // Two at a time, 10 ms each: the drain begins while four inputs are not yet drawn.
+  auto handle = env.start(make_gather(wait_ms, std::vector<int>(6, 10), {.concurrency = 2}));
+  auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
+                                      shutdown_mode::drain, caf::timespan{1s});
+  env.run();
+  // Work from outside is refused meanwhile.
+  auto late = env.submit([](async_context& ctx) { return ctx.pending(); });
+  REQUIRE_FALSE(late);
+  CHECK(is(late.error(), errc::shutting_down));
+  for (int i = 0; i < 100 && !env.has_message(); ++i)
+    env.advance(1ms);
+  auto result = env.take(handle);
+  REQUIRE(result);
+  CHECK(result->all_completed());
+  CHECK(result->stats.completed == 6);
+  for (int i = 0; i < 10 && !env.has_message(); ++i)
+    env.advance(1ms);
+  shutdown_report report;
+  response.receive([&](shutdown_report& r) { report = r; },
+                   [](caf::error& err) { FAIL(render(err)); });
+  CHECK(report.cancelled == 0);
+  CHECK_FALSE(report.deadline_passed);
+  CHECK(report.clean());
+  CHECK(report.metrics.total(task_state::completed) == 6);
+  env.mgr = nullptr;
+}
+
+TEST_CASE("gather: a drain that misses its deadline cancels the gather and what it has left",
+          "[actor][gather]") {
+  gather_env env{small_config(8)};
+  auto handle = env.start(make_gather(wait_ms, std::vector<int>(6, 40), {.concurrency = 2}));
+  auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
+                                      shutdown_mode::drain, caf::timespan{50ms});
+  env.run();
+  for (int i = 0; i < 60 && !env.has_message(); ++i)
+    env.advance(1ms);
+  auto result = env.take(handle);
+  REQUIRE(result);
+  CHECK(result->outcomes.size() == 6);
+  CHECK(result->stats.completed == 2); // the first two, at 40 ms
+  CHECK(result->stats.cancelled == 4); // two running at 50 ms, two never drawn
+  CHECK(is(result->stop_reason, errc::cancelled));
+  for (int i = 0; i < 10 && !env.has_message(); ++i)
+    env.advance(1ms);
+  shutdown_report report;
+  response.receive([&](shutdown_report& r) { report = r; },
+                   [](caf::error& err) { FAIL(render(err)); });
+  CHECK(report.deadline_passed);
+  CHECK(report.clean());
+  CHECK(report.leaked_tokens() == 0);
+  env.mgr = nullptr;
+}
+
 // -- jitter ---------------------------------------------------------------------------------
 
 TEST_CASE("gather: jitter delays each start within its bound, reproducibly for a seed",

@@ -128,9 +128,22 @@ void add_child(manager_pointer self, task_key parent, task_key child) {
   children.push_back(child);
 }
 
+// Whether `spec` is an input that one of the manager's running gathers asks to run. A drain lets
+// admitted work finish, and a gather was admitted as a whole: it may go on drawing its inputs
+// until the drain's deadline.
+bool from_draining_gather(manager_pointer self, const task_spec& spec) {
+  auto& st = self->state;
+  if (st.phase != manager_phase::shutting_down || st.stop_mode != shutdown_mode::drain ||
+      st.stop_deadline_handled || st.finalizing)
+    return false;
+  const auto& id = spec.options.id;
+  auto gather = st.gathers.find(id.substr(0, id.find('/')));
+  return gather != st.gathers.end() && gather->second.actor.address() == self->current_sender();
+}
+
 caf::expected<task_id> submit(manager_pointer self, task_spec& spec) {
   auto& st = self->state;
-  if (st.phase != manager_phase::running)
+  if (st.phase != manager_phase::running && !from_draining_gather(self, spec))
     return reject(self, caf::make_error(errc::shutting_down, "the manager is shutting down"));
   if (auto err = check_spec(spec))
     return reject(self, std::move(err));
@@ -236,6 +249,7 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& gathers = self->state.gathers;
     std::erase_if(gathers, [&](auto& kv) { return kv.second.actor.address() == msg.source; });
+    check_shutdown(self); // a drain waits for its gathers
   });
   return {
       [self](submit_atom, task_spec& spec) -> caf::result<task_id> { return submit(self, spec); },
@@ -324,8 +338,10 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
       [self](gather_done_atom, const task_id& id) {
         auto& gathers = self->state.gathers;
         if (auto i = gathers.find(id);
-            i != gathers.end() && i->second.actor.address() == self->current_sender())
+            i != gathers.end() && i->second.actor.address() == self->current_sender()) {
           gathers.erase(i);
+          check_shutdown(self);
+        }
       },
       [self](ack_atom, const task_id& id, uint64_t n) {
         if (auto i = self->state.gathers.find(id); i != self->state.gathers.end())

@@ -138,6 +138,9 @@ void check_shutdown(manager_pointer self) {
     return;
   if (st.table.in_flight() > 0 || st.live_actors > 0)
     return;
+  // A drain lets a running gather draw its remaining inputs, until the deadline.
+  if (st.stop_mode == shutdown_mode::drain && !st.stop_deadline_handled && !st.gathers.empty())
+    return;
   finalize(self);
 }
 
@@ -155,6 +158,7 @@ void on_shutdown_deadline(manager_pointer self) {
       st.report.stragglers.push_back(rec ? rec->id : fmt::format("task-{}", rt.key));
     }
   }
+  cancel_gathers(self); // they would only draw inputs that are refused from now on
   cancel_live(self, task_state::cancelled,
               caf::make_error(errc::cancelled, "cancelled when the shutdown deadline passed"));
   // Whatever is still alive gets `kill` right behind its cancellation: an actor that stops on
