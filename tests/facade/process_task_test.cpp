@@ -157,6 +157,14 @@ TEST_CASE("process tasks: bad input gets a clear error", "[facade][process]") {
   auto bad_args = tm.run_in_process(call<uint64_t>("sum_squares", std::string{"ten"}));
   REQUIRE_FALSE(bad_args);
   CHECK(is(bad_args.error(), errc::bad_args));
+  // An `int` literal for a `uint64_t` parameter, the easiest slip: the error names the job, the
+  // types it takes and the types that were sent.
+  auto int_literal = tm.run_in_process(call<uint64_t>("sum_squares", 30));
+  REQUIRE_FALSE(int_literal);
+  CHECK(is(int_literal.error(), errc::bad_args));
+  CHECK(message_of(int_literal.error()) ==
+        "job 'sum_squares' takes (unsigned long), and the arguments sent do not decode as that "
+        "(malformed or truncated data); the call sent (int)");
   auto bad_result = tm.run_in_process(call<std::string>("sum_squares", uint64_t{3}));
   REQUIRE_FALSE(bad_result);
   CHECK(is(bad_result.error(), errc::bad_result));

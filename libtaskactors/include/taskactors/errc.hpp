@@ -73,6 +73,10 @@ TASKACTORS_API bool is(const caf::error& err, errc code) noexcept;
 /// CAF prints them. Works whether or not the actor system knows the category.
 TASKACTORS_API std::string render(const caf::error& err);
 
+/// The message an error carries, without its code (`"no worker offers job 'fib'"`); for errors
+/// of other categories, what `render` gives.
+TASKACTORS_API std::string message_of(const caf::error& err);
+
 } // namespace taskactors
 
 CAF_ERROR_CODE_ENUM(taskactors::errc, "taskactors")

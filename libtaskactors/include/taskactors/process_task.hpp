@@ -19,6 +19,8 @@ namespace taskactors {
 struct process_call {
   std::string job;
   std::vector<char> args;
+  /// The types the arguments were serialized as, `(int, std::string)`, for error messages.
+  std::string arg_types;
   /// Turns the worker's serialized result into the task's value.
   std::function<caf::expected<task_value>(const std::vector<char>&)> decode;
 };
@@ -32,11 +34,14 @@ struct typed_call : process_call {
 /// Builds a call of the worker job `job` with `args`, whose result decodes as `R` (`void` for
 /// none). Arguments and result are serialized with CAF's binary format: their types must match
 /// the job's parameters and result type as the worker registered them, or the task fails with
-/// `bad_args` or `bad_result`.
+/// `bad_args` (naming the job, the types it takes and the types sent) or `bad_result`. Mind the
+/// literals: `call<uint64_t>("fib", 30)` sends an `int`; write `uint64_t{30}` for a job that
+/// takes a `uint64_t`.
 template <class R, class... Args>
 typed_call<R> call(std::string job, Args... args) {
   typed_call<R> result;
   result.job = std::move(job);
+  result.arg_types = detail::type_list_name<Args...>();
   if constexpr (sizeof...(Args) > 0) {
     auto bytes = to_bytes(args...);
     if (bytes)

@@ -3,6 +3,8 @@
 #include <cstddef>
 #include <new>
 #include <string>
+#include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include <caf/binary_deserializer.hpp>
@@ -82,5 +84,28 @@ caf::error from_bytes(const std::vector<char>& bytes, Ts&... xs) {
     return caf::make_error(errc::invalid_argument, "data too large to decode");
   }
 }
+
+namespace detail {
+
+/// The readable name of a type from its `typeid` name (`unsigned long`, `std::vector<int>`).
+TASKACTORS_API std::string demangle(const char* mangled);
+
+/// Names a job's parameter types for error messages: `(unsigned long, std::string)`.
+template <class... Ts>
+std::string type_list_name() {
+  std::string out = "(";
+  [[maybe_unused]] auto one = [&out]<class T>(std::type_identity<T>) {
+    if (out.size() > 1)
+      out += ", ";
+    if constexpr (std::is_same_v<T, std::string>)
+      out += "std::string";
+    else
+      out += demangle(typeid(T).name());
+  };
+  (one(std::type_identity<Ts>{}), ...);
+  return out + ")";
+}
+
+} // namespace detail
 
 } // namespace taskactors

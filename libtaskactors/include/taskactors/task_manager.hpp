@@ -132,9 +132,10 @@ public:
   }
 
   /// Runs a job in one of the worker processes and waits for its result:
-  /// `tm.run_in_process(call<uint64_t>("fib", 30), 2s)`. `timeout` is the task's execution
-  /// timeout (unset: the configured default): when it passes, the job's worker is terminated
-  /// (SIGTERM, then SIGKILL after `workers.kill-grace`) and the call returns `errc::timeout`.
+  /// `tm.run_in_process(call<uint64_t>("fib", uint64_t{30}), 2s)`. `timeout` is the task's
+  /// execution timeout (unset: the configured default): when it passes, the job's worker is
+  /// terminated (SIGTERM, then SIGKILL after `workers.kill-grace`) and the call returns
+  /// `errc::timeout`.
   template <class R>
   caf::expected<R> run_in_process(typed_call<R> call,
                                   std::optional<caf::timespan> timeout = std::nullopt) {

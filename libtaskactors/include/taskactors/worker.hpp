@@ -66,13 +66,20 @@ public:
     using sig = detail::job_signature<std::decay_t<F>>;
     using result_type = typename sig::result_type;
     using args_tuple = typename sig::args_tuple;
+    auto job = name;
     jobs_[std::move(name)] =
-        [fn = std::move(fn)](
+        [fn = std::move(fn), job = std::move(job)](
             const std::vector<char>& bytes) mutable -> caf::expected<std::vector<char>> {
       args_tuple args;
       auto err = std::apply([&](auto&... xs) { return from_bytes(bytes, xs...); }, args);
       if (err)
-        return caf::make_error(errc::bad_args, render(err));
+        return caf::make_error(
+            errc::bad_args,
+            "job '" + job + "' takes " +
+                std::apply(
+                    []<class... Ts>(const Ts&...) { return detail::type_list_name<Ts...>(); },
+                    args) +
+                ", and the arguments sent do not decode as that (" + message_of(err) + ")");
       if constexpr (std::is_void_v<result_type>) {
         std::apply(fn, std::move(args));
         return std::vector<char>{};
@@ -106,7 +113,8 @@ private:
 
 /// The main loop of a worker process: announces `jobs` to the host on stdout, then runs the jobs
 /// the host requests on stdin, one at a time, until stdin closes. Returns the process's exit
-/// code. Run by hand (stdin a terminal), it prints a short help and the job list instead.
+/// code. With `--help` or `-h` it prints a short help and the job list to stdout and returns 0;
+/// run by hand otherwise (stdin or stdout a terminal), it prints them to stderr and returns 2.
 TASKACTORS_API int run_worker(const job_registry& jobs, int argc, char** argv);
 
 } // namespace taskactors

@@ -2,6 +2,7 @@
 
 #include <caf/send.hpp>
 #include <caf/system_messages.hpp>
+#include <fmt/format.h>
 
 #include "taskactors/errc.hpp"
 
@@ -32,6 +33,11 @@ caf::behavior process_task_actor::make_behavior() {
             if (!r.ok) {
               outcome.state = task_state::failed;
               outcome.error = std::move(r.error);
+              // The worker names what the job takes; what was sent is known only here.
+              if (is(outcome.error, errc::bad_args) && !call_.arg_types.empty())
+                outcome.error = caf::make_error(
+                    errc::bad_args, fmt::format("{}; the call sent {}", message_of(outcome.error),
+                                                call_.arg_types));
             } else if (auto value = call_.decode(r.value)) {
               outcome.state = task_state::completed;
               outcome.value = std::move(*value);

@@ -95,4 +95,10 @@ std::string render(const caf::error& err) {
   return result;
 }
 
+std::string message_of(const caf::error& err) {
+  if (!err || err.category() != caf::atom("taskactors") || err.context().empty())
+    return render(err);
+  return render_context(err.context());
+}
+
 } // namespace taskactors

@@ -1,5 +1,10 @@
 #include "taskactors/serialization.hpp"
 
+#include <cstdlib>
+#include <memory>
+
+#include <cxxabi.h>
+
 #include <caf/sec.hpp>
 
 namespace taskactors {
@@ -85,6 +90,19 @@ caf::error bounded_deserializer::apply_impl(std::u16string& x) {
 
 caf::error bounded_deserializer::apply_impl(std::u32string& x) {
   return inner_(x);
+}
+
+std::string detail::demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name{
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free};
+  std::string out = status == 0 && name ? name.get() : mangled;
+  // The standard string's full name says nothing more to a reader.
+  static constexpr std::string_view long_string =
+      "std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >";
+  for (auto at = out.find(long_string); at != std::string::npos; at = out.find(long_string))
+    out.replace(at, long_string.size(), "std::string");
+  return out;
 }
 
 } // namespace taskactors
