@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <signal.h>
@@ -97,21 +98,36 @@ std::string context_of(const caf::error& err) {
   return colon == std::string::npos ? text : text.substr(colon + 2);
 }
 
-int interactive_help(const job_registry& jobs, const char* self) {
-  std::fprintf(stderr,
+void print_help(std::FILE* to, const job_registry& jobs, const char* self) {
+  std::fprintf(to,
                "%s is a taskactors worker: a taskactors host starts it and talks to it over "
                "stdin and stdout.\nIt offers these jobs:\n",
                self);
   for (auto& name : jobs.names())
-    std::fprintf(stderr, "  %s\n", name.c_str());
-  return 2;
+    std::fprintf(to, "  %s\n", name.c_str());
+}
+
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view arg{argv[i]}; arg == "--help" || arg == "-h")
+      return true;
+  return false;
 }
 
 } // namespace
 
 int run_worker(const job_registry& jobs, int argc, char** argv) {
-  if (::isatty(STDIN_FILENO))
-    return interactive_help(jobs, argc > 0 ? argv[0] : "worker");
+  const char* self = argc > 0 ? argv[0] : "worker";
+  if (asks_for_help(argc, argv)) {
+    print_help(stdout, jobs, self);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
+  // A host talks to its workers over pipes: a terminal on either side means a person started
+  // it, who gets the help rather than binary frames.
+  if (::isatty(STDIN_FILENO) || ::isatty(STDOUT_FILENO)) {
+    print_help(stderr, jobs, self);
+    return 2;
+  }
   // Die with the host. The launcher arranges this before exec; a worker started otherwise
   // (by hand, by another launcher) asks for it here, and checks the host did not die first.
   if (auto parent = detail::env_number(detail::env_parent_pid); parent > 0) {
