@@ -252,7 +252,7 @@ TEST_CASE("config: scheduler.policy takes handoff, sharing or stealing, and noth
     REQUIRE(cfg);
     CHECK(cfg->scheduler_policy == policy);
   }
-  CHECK(load_config({std::nullopt, false, {}})->scheduler_policy == "handoff");
+  CHECK(load_config({std::nullopt, false, {}})->scheduler_policy == "stealing");
   temp_file f{"[scheduler]\npolicy = \"testing\"\n"};
   CHECK_THAT(message_of(load_config(file_only(f))),
              Catch::Contains("scheduler.policy = 'testing' (" + f.path() +

@@ -59,10 +59,10 @@ struct manager_config {
   std::size_t scheduler_threads = 0;
   /// `scheduler.max-throughput`: messages an actor handles before yielding its thread.
   std::size_t scheduler_max_throughput = 300;
-  /// `scheduler.policy`: `handoff` (the default: one queue; a message sent from a scheduler
-  /// thread runs on that thread next unless other work waits), `sharing` (CAF's work sharing:
-  /// one queue, a thread woken for every job) or `stealing` (CAF's work stealing).
-  std::string scheduler_policy = "handoff";
+  /// `scheduler.policy`: `stealing` (the default: CAF's work stealing), `handoff` (one queue; a
+  /// message sent from a scheduler thread runs on that thread next unless other work waits) or
+  /// `sharing` (CAF's work sharing: one queue, a thread woken for every job).
+  std::string scheduler_policy = "stealing";
   /// The worker processes of process tasks (`workers.*`).
   worker_config workers;
   /// Where the library logs (nullptr: warnings and errors to stderr).

@@ -101,12 +101,11 @@ const std::vector<key_def>& key_table() {
     add("scheduler.max-throughput", "integer", "300",
         "messages an actor handles before it yields its thread",
         count_of(&manager_config::scheduler_max_throughput));
-    add("scheduler.policy", "string", "\"handoff\"",
-        "\"handoff\" (one queue; a message sent from a scheduler thread runs on that thread next "
-        "unless other work waits; while all its threads sleep, a thread-pool or I/O thread that "
-        "wakes an actor runs the work that follows itself, up to 64 actor turns), \"sharing\" "
-        "(CAF's work sharing: a thread woken for every job) or \"stealing\" (CAF's work "
-        "stealing)",
+    add("scheduler.policy", "string", "\"stealing\"",
+        "\"stealing\" (CAF's work stealing: a queue per thread, idle threads steal and poll), "
+        "\"handoff\" (the library's: one queue; a message sent from a scheduler thread runs on "
+        "that thread next unless other work waits) or \"sharing\" (CAF's work sharing: one "
+        "queue, a thread woken for every job)",
         [](config_target& t, const raw_value& v) {
           return get_choice(v, {"handoff", "sharing", "stealing"}, t.cfg.scheduler_policy);
         });
