@@ -476,6 +476,41 @@ TEST_CASE("gather: as_completed hands outcomes over in completion order", "[acto
   CHECK(result->stats.completed == 3);
 }
 
+TEST_CASE("gather: a cancelled as_completed streams the drawn inputs only, gather all of them",
+          "[actor][gather]") {
+  // Five sized inputs, three at a time, cancelled once the first completed (which drew input 3):
+  // input 4 was never drawn. A gather reports it (it holds every outcome anyway); a stream does
+  // not, as it would have to buffer an outcome for each of possibly millions of inputs never
+  // started.
+  auto run = [](bool streamed) {
+    gather_env env{small_config(8)};
+    std::vector<gather_outcome> streamed_out;
+    auto spec = make_gather(wait_ms, std::vector<int>{10, 1000, 1000, 1000, 1000},
+                            {.id = "crawl", .concurrency = 3});
+    if (streamed)
+      spec.on_outcome = [&](gather_outcome&& x) { streamed_out.push_back(std::move(x)); };
+    auto handle = env.start(std::move(spec));
+    env.advance(10ms);
+    REQUIRE(env.cancel_gather("crawl"));
+    auto result = env.take(handle);
+    REQUIRE(result);
+    return std::make_pair(std::move(*result), std::move(streamed_out));
+  };
+  auto [gathered, none] = run(false);
+  CHECK(gathered.outcomes.size() == 5);
+  CHECK(gathered.stats.cancelled == 4);
+  CHECK(none.empty());
+  auto [streamed, outcomes] = run(true);
+  CHECK(streamed.outcomes.empty());
+  REQUIRE(outcomes.size() == 4); // input 0 completed, 1 to 3 cancelled while running
+  CHECK(outcomes[0].index == 0);
+  CHECK(outcomes[0].ok());
+  CHECK(streamed.stats.started == 4);
+  CHECK(streamed.stats.completed == 1);
+  CHECK(streamed.stats.cancelled == 3);
+  CHECK(is(streamed.stop_reason, errc::cancelled));
+}
+
 TEST_CASE("gather: an empty input ends at once", "[actor][gather]") {
   gather_env env;
   auto result = env.gather(make_gather(wait_ms, std::vector<int>{}));
