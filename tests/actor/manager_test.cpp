@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <future>
+
 #include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/system_messages.hpp>
@@ -615,6 +617,38 @@ TEST_CASE("manager: a task that ignores its cancellation is killed at the deadli
   CHECK(report.leaked_tokens() == 0);
   CHECK(cleanups == 1);
   CHECK(env.running_actors() == 0);
+}
+
+TEST_CASE("manager: a shutdown whose deadline passed reports at once, even with a thread still "
+          "holding its token",
+          "[actor]") {
+  manager_env env;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> started;
+  auto running = started.get_future();
+  REQUIRE(env.submit(thread_task(
+      [released, &started] {
+        started.set_value();
+        released.wait(); // ignores its stop token
+      },
+      {.id = "stubborn-call"})));
+  env.run();
+  REQUIRE(running.wait_for(20s) == std::future_status::ready);
+  auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
+                                      shutdown_mode::drain, caf::timespan{100ms});
+  env.run();
+  CHECK_FALSE(env.has_message());
+  env.advance(100ms);
+  // No more time passes: the report must not wait for a token that the stuck callable holds.
+  REQUIRE(env.has_message());
+  shutdown_report report;
+  response.receive([&](shutdown_report& r) { report = r; },
+                   [](caf::error& err) { FAIL(render(err)); });
+  CHECK(report.deadline_passed);
+  CHECK(report.stragglers == std::vector<task_id>{"stubborn-call"});
+  CHECK(report.leaked_tokens() == 1); // the thread token, kept until the callable returns
+  release.set_value();
 }
 
 TEST_CASE("manager: every shutdown request gets the report", "[actor]") {

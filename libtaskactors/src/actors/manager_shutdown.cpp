@@ -69,7 +69,7 @@ void finalize(manager_pointer self) {
   auto now = self->clock().now();
   auto grace = caf::timespan{std::chrono::milliseconds{100}};
   auto wait =
-      st.stop_deadline > now ? std::max(caf::timespan{st.stop_deadline - now}, grace) : grace;
+      st.report_deadline > now ? std::max(caf::timespan{st.report_deadline - now}, grace) : grace;
   self->request(st.workers, wait + st.cfg.workers.kill_grace, shutdown_atom::value)
       .then(
           [self](process_metrics& m) {
@@ -79,27 +79,30 @@ void finalize(manager_pointer self) {
           [self](caf::error&) { finalize_tokens(self); });
 }
 
+// Reports what the arbiter holds now: tokens that did not come back are in the report.
+void report_tokens_now(manager_pointer self) {
+  self->request(self->state.arbiter, caf::infinite, stats_atom::value)
+      .then(
+          [self](std::vector<limiter_stats>& stats) { complete_shutdown(self, std::move(stats)); },
+          [self](caf::error&) {
+            complete_shutdown(self, std::vector<limiter_stats>(quota_count));
+          });
+}
+
 void finalize_tokens(manager_pointer self) {
   auto& st = self->state;
   auto now = self->clock().now();
-  auto grace = caf::timespan{std::chrono::milliseconds{100}};
-  auto wait =
-      st.stop_deadline > now ? std::max(caf::timespan{st.stop_deadline - now}, grace) : grace;
-  auto arbiter = st.arbiter;
-  self->request(arbiter, wait, idle_atom::value)
+  // Past the deadline, every release the manager made is already on its way to the arbiter,
+  // ahead of this request: what is still out is held by a callable that ignored its stop token,
+  // and waiting for it would only make the report late.
+  if (st.report_deadline <= now) {
+    report_tokens_now(self);
+    return;
+  }
+  self->request(st.arbiter, caf::timespan{st.report_deadline - now}, idle_atom::value)
       .then(
           [self](std::vector<limiter_stats>& stats) { complete_shutdown(self, std::move(stats)); },
-          [self, arbiter](caf::error&) {
-            // Not idle in time: report what it holds now.
-            self->request(arbiter, caf::infinite, stats_atom::value)
-                .then(
-                    [self](std::vector<limiter_stats>& stats) {
-                      complete_shutdown(self, std::move(stats));
-                    },
-                    [self](caf::error&) {
-                      complete_shutdown(self, std::vector<limiter_stats>(quota_count));
-                    });
-          });
+          [self](caf::error&) { report_tokens_now(self); }); // not idle in time
 }
 
 } // namespace
@@ -117,9 +120,15 @@ caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode 
   st.phase = manager_phase::shutting_down;
   st.stop_mode = mode;
   st.report.mode = mode;
-  st.stop_deadline = deadline == no_timeout || deadline > time_point::max() - now
-                         ? time_point::max()
-                         : now + deadline;
+  if (deadline == no_timeout || deadline > time_point::max() - now) {
+    st.stop_deadline = st.report_deadline = time_point::max();
+  } else {
+    // What still runs is cancelled a little before the deadline, so that code that stops when
+    // asked has returned its tokens by the time the report is due.
+    auto grace = std::min(caf::timespan{std::chrono::milliseconds{100}}, deadline / 4);
+    st.report_deadline = now + deadline;
+    st.stop_deadline = st.report_deadline - grace;
+  }
   st.log->info("manager shutting down ({}), {} tasks pending or running", to_string(mode),
                st.table.in_flight());
   if (mode == shutdown_mode::cancel) {

@@ -105,7 +105,11 @@ struct manager_state {
   self_timer<manager_internal_actor, tick_atom> timer;
   /// Shutdown in progress.
   shutdown_mode stop_mode = shutdown_mode::drain;
+  /// When what still runs is cancelled: `report_deadline` less the stop grace, the time
+  /// cancelled code gets to return before the report.
   time_point stop_deadline = time_point::max();
+  /// When the shutdown's caller gets the report: the deadline it asked for.
+  time_point report_deadline = time_point::max();
   bool stop_deadline_handled = false;
   bool finalizing = false;
   shutdown_report report;
