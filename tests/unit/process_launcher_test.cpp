@@ -72,8 +72,8 @@ private:
 
 launch_spec shell(std::string script) {
   launch_spec spec;
-  spec.executable = "/bin/sh";
-  spec.args = {"-c", std::move(script)};
+  spec.workers.executable = "/bin/sh";
+  spec.workers.args = {"-c", std::move(script)};
   spec.env = {"PATH=/usr/bin:/bin"};
   return spec;
 }

@@ -84,11 +84,12 @@ pool_settings settings(std::size_t workers = 2) {
   pool_settings s;
   s.max_workers = workers;
   s.prespawn = workers;
-  s.kill_grace = 1s;
-  s.start_timeout = 5s;
-  s.restart_intensity = 3;
-  s.restart_period = 10s;
-  s.restart_backoff = 5s;
+  s.workers.kill_grace = 1s;
+  s.workers.start_timeout = 5s;
+  s.workers.restart_intensity = 3;
+  s.workers.restart_period = 10s;
+  s.workers.restart_backoff = 5s;
+  s.workers.heartbeat = caf::timespan{0};
   return s;
 }
 
@@ -262,7 +263,7 @@ TEST_CASE("worker supervisor: never trusts a frame", "[unit][process]") {
   }
   SECTION("a frame above the size limit") {
     auto s = settings(1);
-    s.max_frame = 1024;
+    s.workers.max_frame = 1024;
     fixture f{s};
     f.start_all();
     f.sup.submit(1, "echo", {}, f.now);
@@ -385,7 +386,7 @@ TEST_CASE("worker supervisor: crashes spread over time do not pause restarts", "
 TEST_CASE("worker supervisor: recycles a worker after max_jobs_per_worker jobs",
           "[unit][process]") {
   auto s = settings(1);
-  s.max_jobs_per_worker = 2;
+  s.workers.max_jobs = 2;
   fixture f{s};
   f.start_all();
   f.sup.submit(1, "cpu", {}, f.now);
@@ -402,8 +403,8 @@ TEST_CASE("worker supervisor: recycles a worker after max_jobs_per_worker jobs",
 TEST_CASE("worker supervisor: a job whose worker passes the memory limit fails and is killed",
           "[unit][process]") {
   auto s = settings(1);
-  s.max_rss_bytes = 100u << 20;
-  s.rss_interval = 50ms;
+  s.workers.max_rss = 100u << 20;
+  s.workers.rss_interval = 50ms;
   fixture f{s};
   f.start_all();
   f.sup.submit(1, "alloc", {}, f.now);
@@ -423,7 +424,7 @@ TEST_CASE("worker supervisor: a job whose worker passes the memory limit fails a
 TEST_CASE("worker supervisor: a worker that holds too much after a job is recycled",
           "[unit][process]") {
   auto s = settings(1);
-  s.max_rss_bytes = 100u << 20;
+  s.workers.max_rss = 100u << 20;
   fixture f{s};
   f.start_all();
   f.sup.submit(1, "cpu", {}, f.now);
@@ -436,7 +437,8 @@ TEST_CASE("worker supervisor: a worker that holds too much after a job is recycl
 TEST_CASE("worker supervisor: a silent worker is killed when heartbeats are expected",
           "[unit][process]") {
   auto s = settings(1);
-  s.heartbeat_timeout = 3s;
+  s.workers.heartbeat = 1s;
+  s.workers.heartbeat_timeout = 3s;
   fixture f{s};
   f.start_all();
   f.sup.submit(1, "cpu", {}, f.now);

@@ -3,17 +3,15 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
-#include <caf/actor_control_block.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <caf/typed_response_promise.hpp>
 
+#include "actors/token_shell.hpp"
 #include "core/token_arbiter.hpp"
 #include "taskactors/atoms.hpp"
 #include "taskactors/limiter_stats.hpp"
@@ -47,15 +45,8 @@ using arbiter_actor =
 /// What the arbiter sends a requester when it grants a request.
 using arbiter_client_actor = caf::typed_actor<caf::reacts_to<granted_atom, uint64_t, quota_mask>>;
 
-struct arbiter_state {
-  arbiter_state();
-  ~arbiter_state();
-
-  token_arbiter tokens;
-  /// Every client that holds or waits, monitored once.
-  std::unordered_map<caf::actor_id, caf::weak_actor_ptr> clients;
-  /// Requests waiting for every token to be back.
-  std::vector<caf::typed_response_promise<std::vector<limiter_stats>>> idle_waiters;
+struct arbiter_state : token_shell_state<token_arbiter> {
+  arbiter_state() : token_shell_state(token_arbiter{{1, 1, 1}}) {}
 
   static inline const char* name = "taskactors.arbiter";
 };

@@ -60,28 +60,11 @@ worker_pool_config make_pool_config(const manager_config& cfg, const quota_sizes
                                     launcher_factory factory) {
   auto& w = cfg.workers;
   worker_pool_config result;
-  auto& s = result.settings;
-  s.max_workers = q.process;
-  s.prespawn = w.prespawn.value_or(q.process);
-  s.max_jobs_per_worker = w.max_jobs;
-  s.max_rss_bytes = w.max_rss;
-  s.rss_interval = w.rss_interval;
-  s.kill_grace = w.kill_grace;
-  s.start_timeout = w.start_timeout;
-  s.restart_intensity = w.restart_intensity;
-  s.restart_period = w.restart_period;
-  s.restart_backoff = w.restart_backoff;
-  s.heartbeat_timeout =
-      w.heartbeat > caf::timespan::zero() ? w.heartbeat_timeout : caf::timespan::zero();
-  s.max_frame = static_cast<uint32_t>(std::min<std::size_t>(w.max_frame, UINT32_MAX));
-  result.launch.executable = w.executable;
-  result.launch.args = w.args;
+  result.settings.workers = w;
+  result.settings.max_workers = q.process;
+  result.settings.prespawn = w.prespawn.value_or(q.process);
+  result.launch.workers = w;
   result.launch.env = worker_environment(w);
-  result.launch.limit_address_space = w.rlimit_address_space;
-  result.launch.limit_cpu_seconds = w.rlimit_cpu_seconds;
-  result.launch.limit_open_files = w.rlimit_open_files;
-  result.launch.stderr_line_max = w.stderr_line_max;
-  result.launch.stderr_lines_per_second = w.stderr_lines_per_second;
   result.log = cfg.log;
   result.make_launcher = std::move(factory);
   return result;

@@ -68,6 +68,9 @@ public:
 
   std::size_t waiting() const noexcept { return waiters_.size(); }
 
+  /// Returns whether nobody holds a token and no request waits.
+  bool idle() const noexcept { return borrowed_ == 0 && waiters_.empty(); }
+
 private:
   struct waiter {
     client_id client;

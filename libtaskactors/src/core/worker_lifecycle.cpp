@@ -44,14 +44,14 @@ void worker_supervisor::terminate(worker& w, caf::error fate, time_point now) {
   w.expected_exit = true;
   w.stage = stop_stage::sigterm;
   w.st = state::stopping;
-  w.deadline = now + cfg_.kill_grace;
+  w.deadline = now + cfg_.workers.kill_grace;
   driver_.signal(w.id, SIGTERM);
 }
 
 void worker_supervisor::retire(worker& w, time_point now) {
   w.st = state::retiring;
   w.expected_exit = true;
-  w.deadline = now + cfg_.kill_grace;
+  w.deadline = now + cfg_.workers.kill_grace;
   driver_.close_input(w.id);
 }
 
@@ -100,15 +100,15 @@ void worker_supervisor::record_crash(const std::string& what, time_point now) {
   if (stopping_)
     return;
   crashes_.push_back(now);
-  while (!crashes_.empty() && crashes_.front() <= now - cfg_.restart_period)
+  while (!crashes_.empty() && crashes_.front() <= now - cfg_.workers.restart_period)
     crashes_.pop_front();
-  if (crashes_.size() > cfg_.restart_intensity) {
-    backoff_until_ = now + cfg_.restart_backoff;
+  if (crashes_.size() > cfg_.workers.restart_intensity) {
+    backoff_until_ = now + cfg_.workers.restart_backoff;
     driver_.note(log_level::error,
                  fmt::format("worker processes failed {} times within {} ms (last: {}); no new "
                              "worker starts for {} ms",
-                             crashes_.size(), whole_ms(cfg_.restart_period), what,
-                             whole_ms(cfg_.restart_backoff)));
+                             crashes_.size(), whole_ms(cfg_.workers.restart_period), what,
+                             whole_ms(cfg_.workers.restart_backoff)));
   }
 }
 
@@ -128,11 +128,11 @@ void worker_supervisor::tick(time_point now) {
         kill(w,
              caf::make_error(errc::worker_crashed,
                              fmt::format("worker {} did not complete its handshake within {} ms",
-                                         w.pid, whole_ms(cfg_.start_timeout))),
+                                         w.pid, whole_ms(cfg_.workers.start_timeout))),
              true, now);
         driver_.note(log_level::warn, fmt::format("worker {} did not complete its handshake "
                                                   "within {} ms; killed",
-                                                  w.pid, whole_ms(cfg_.start_timeout)));
+                                                  w.pid, whole_ms(cfg_.workers.start_timeout)));
         break;
       case state::stopping:
       case state::retiring:
@@ -147,31 +147,32 @@ void worker_supervisor::tick(time_point now) {
         w.deadline = time_point::max();
       }
     }
-    if (cfg_.heartbeat_timeout > caf::timespan::zero() &&
-        (w.st == state::idle || w.st == state::busy) && now - w.last_seen >= cfg_.heartbeat_timeout)
+    if (cfg_.heartbeat_timeout() > caf::timespan::zero() &&
+        (w.st == state::idle || w.st == state::busy) &&
+        now - w.last_seen >= cfg_.heartbeat_timeout())
       kill(w,
            caf::make_error(errc::worker_crashed,
                            fmt::format("worker {} sent nothing for {} ms and was killed", w.pid,
-                                       whole_ms(cfg_.heartbeat_timeout))),
+                                       whole_ms(cfg_.heartbeat_timeout()))),
            true, now);
   }
-  if (cfg_.max_rss_bytes > 0 && now >= next_rss_check_) {
+  if (cfg_.workers.max_rss > 0 && now >= next_rss_check_) {
     bool any_busy = false;
     for (auto& [id, w] : workers_) {
       if (w.st != state::busy)
         continue;
       auto rss = driver_.resident_bytes(id);
-      if (rss && *rss > cfg_.max_rss_bytes)
+      if (rss && *rss > cfg_.workers.max_rss)
         kill(w,
              caf::make_error(errc::memory_limit,
                              fmt::format("worker {} used {} (limit {}) while running job '{}'; it "
                                          "was killed",
-                                         w.pid, mib(*rss), mib(cfg_.max_rss_bytes), w.job_name)),
+                                         w.pid, mib(*rss), mib(cfg_.workers.max_rss), w.job_name)),
              false, now);
       else
         any_busy = true;
     }
-    next_rss_check_ = any_busy ? now + cfg_.rss_interval : time_point::max();
+    next_rss_check_ = any_busy ? now + cfg_.workers.rss_interval : time_point::max();
   }
   if (backoff_until_ != time_point::min() && now >= backoff_until_) {
     backoff_until_ = time_point::min();
@@ -185,9 +186,9 @@ std::optional<time_point> worker_supervisor::next_timer() const {
   auto next = time_point::max();
   for (auto& [id, w] : workers_) {
     next = std::min(next, w.deadline);
-    if (cfg_.heartbeat_timeout > caf::timespan::zero() &&
+    if (cfg_.heartbeat_timeout() > caf::timespan::zero() &&
         (w.st == state::idle || w.st == state::busy))
-      next = std::min(next, w.last_seen + cfg_.heartbeat_timeout);
+      next = std::min(next, w.last_seen + cfg_.heartbeat_timeout());
   }
   next = std::min(next, next_rss_check_);
   if (backoff_until_ != time_point::min())

@@ -49,8 +49,8 @@ void worker_supervisor::spawn_one(time_point now) {
   auto id = next_id_++;
   worker w;
   w.id = id;
-  w.input = wire::decoder{cfg_.max_frame};
-  w.deadline = now + cfg_.start_timeout;
+  w.input = wire::decoder{cfg_.max_frame()};
+  w.deadline = now + cfg_.workers.start_timeout;
   w.last_seen = now;
   workers_.emplace(id, std::move(w));
   ++counters_.started;
@@ -80,7 +80,7 @@ void worker_supervisor::dispatch(time_point now) {
         errc::pool_unavailable,
         fmt::format("worker processes failed more than {} times within {} ms; no new worker "
                     "starts for {} ms",
-                    cfg_.restart_intensity, whole_ms(cfg_.restart_period),
+                    cfg_.workers.restart_intensity, whole_ms(cfg_.workers.restart_period),
                     whole_ms(backoff_until_ - now))));
     return;
   }
@@ -131,8 +131,8 @@ void worker_supervisor::assign(worker& w, pending_job job, time_point now) {
                wire::encode_payload(wire::request{std::move(job.name), std::move(job.args)}));
   driver_.send(w.id, std::move(bytes));
   driver_.job_started(job.key, w.pid);
-  if (cfg_.max_rss_bytes > 0 && next_rss_check_ == time_point::max())
-    next_rss_check_ = now + cfg_.rss_interval;
+  if (cfg_.workers.max_rss > 0 && next_rss_check_ == time_point::max())
+    next_rss_check_ = now + cfg_.workers.rss_interval;
 }
 
 void worker_supervisor::stop_job(job_key key, stop_reason why, time_point now) {
@@ -255,17 +255,17 @@ void worker_supervisor::finish_job(worker& w, job_result result, time_point now)
     retire(w, now);
     return;
   }
-  if (cfg_.max_jobs_per_worker > 0 && w.jobs_done >= cfg_.max_jobs_per_worker) {
+  if (cfg_.workers.max_jobs > 0 && w.jobs_done >= cfg_.workers.max_jobs) {
     ++counters_.recycled;
     driver_.note(log_level::debug,
                  fmt::format("recycling worker {} after {} jobs", w.pid, w.jobs_done));
     retire(w, now);
-  } else if (cfg_.max_rss_bytes > 0) {
+  } else if (cfg_.workers.max_rss > 0) {
     auto rss = driver_.resident_bytes(w.id);
-    if (rss && *rss > cfg_.max_rss_bytes) {
+    if (rss && *rss > cfg_.workers.max_rss) {
       ++counters_.recycled;
       driver_.note(log_level::info, fmt::format("recycling worker {}: it holds {} (limit {})",
-                                                w.pid, mib(*rss), mib(cfg_.max_rss_bytes)));
+                                                w.pid, mib(*rss), mib(cfg_.workers.max_rss)));
       retire(w, now);
     } else {
       w.st = state::idle;

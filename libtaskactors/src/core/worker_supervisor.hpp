@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "os/process_launcher.hpp"
 #include "taskactors/log.hpp"
 #include "taskactors/task_info.hpp"
+#include "taskactors/worker_config.hpp"
 #include "wire/wire.hpp"
 
 namespace taskactors::detail {
@@ -22,24 +24,25 @@ namespace taskactors::detail {
 /// Identifies a job: the manager's key of the task that runs it.
 using job_key = uint64_t;
 
+/// What the supervisor of a pool needs: the `workers.*` settings as configured, and the size of
+/// the pool.
 struct pool_settings {
+  worker_config workers;
+  /// The most workers alive at once (the process quota).
   std::size_t max_workers = 1;
+  /// Workers kept started while idle.
   std::size_t prespawn = 1;
-  /// Recycle a worker after this many jobs (0: never).
-  std::size_t max_jobs_per_worker = 0;
-  /// Kill a worker whose resident memory passes this many bytes (0: no limit).
-  std::size_t max_rss_bytes = 0;
-  caf::timespan rss_interval = std::chrono::milliseconds{100};
-  caf::timespan kill_grace = std::chrono::seconds{2};
-  caf::timespan start_timeout = std::chrono::seconds{10};
-  /// More than `restart_intensity` unexpected worker deaths within `restart_period` pause
-  /// restarts for `restart_backoff`.
-  std::size_t restart_intensity = 5;
-  caf::timespan restart_period = std::chrono::seconds{10};
-  caf::timespan restart_backoff = std::chrono::seconds{5};
-  /// A worker silent this long is killed (0: never).
-  caf::timespan heartbeat_timeout = caf::timespan{0};
-  uint32_t max_frame = wire::default_max_payload;
+
+  /// The heartbeat timeout in force: zero (never) when workers send no heartbeat.
+  caf::timespan heartbeat_timeout() const noexcept {
+    return workers.heartbeat > caf::timespan::zero() ? workers.heartbeat_timeout
+                                                     : caf::timespan::zero();
+  }
+
+  /// The largest frame a worker may send.
+  uint32_t max_frame() const noexcept {
+    return static_cast<uint32_t>(std::min<std::size_t>(workers.max_frame, UINT32_MAX));
+  }
 };
 
 /// What happened to a job.

@@ -74,7 +74,8 @@ using io_executor = asio::io_context::executor_type;
 struct worker_proc {
   worker_proc(asio::io_context& io, const launch_spec& spec)
       : in(io), out(io), err(io), linger(io),
-        err_lines(spec.stderr_line_max, spec.stderr_lines_per_second, stderr_lines::clock::now()) {}
+        err_lines(spec.workers.stderr_line_max, spec.workers.stderr_lines_per_second,
+                  stderr_lines::clock::now()) {}
 
   worker_id id = 0;
   int pid = 0;
@@ -236,10 +237,11 @@ private:
       // memory, so that context must not be the one doing our I/O.
       asio::io_context spawn_ctx;
       bp::process_stdio stdio{w->in, w->out, w->err};
-      auto proc = launcher(
-          spawn_ctx.get_executor(), ec, spec.executable, spec.args, stdio,
-          sandbox{::getpid(),
-                  {spec.limit_address_space, spec.limit_cpu_seconds, spec.limit_open_files}});
+      auto proc =
+          launcher(spawn_ctx.get_executor(), ec, spec.workers.executable, spec.workers.args, stdio,
+                   sandbox{::getpid(),
+                           {spec.workers.rlimit_address_space, spec.workers.rlimit_cpu_seconds,
+                            spec.workers.rlimit_open_files}});
       if (!ec) {
         pid = proc.id();
         proc.detach();
@@ -247,7 +249,7 @@ private:
     }
     if (ec || pid <= 0) {
       direct_.close(id);
-      auto reason = fmt::format("cannot start {}: {}", spec.executable,
+      auto reason = fmt::format("cannot start {}: {}", spec.workers.executable,
                                 ec ? ec.message() : std::string{"no process"});
       events_->start_failed(id, std::move(reason));
       return;

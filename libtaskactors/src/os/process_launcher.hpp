@@ -8,25 +8,19 @@
 #include <vector>
 
 #include "api/logger.hpp"
+#include "taskactors/worker_config.hpp"
 
 namespace taskactors::detail {
 
 /// Identifies a worker process of one pool.
 using worker_id = uint64_t;
 
-/// What to start, and the sandbox to start it in.
+/// What to start, and the sandbox to start it in: the executable, its arguments, resource limits
+/// and stderr bounds of the `workers.*` settings, and the environment made of them.
 struct launch_spec {
-  std::string executable;
-  std::vector<std::string> args;
+  worker_config workers;
   /// The whole environment, as `NAME=value`: nothing else is inherited.
   std::vector<std::string> env;
-  /// Resource limits (0: leave as inherited).
-  uint64_t limit_address_space = 0;
-  uint64_t limit_cpu_seconds = 0;
-  uint64_t limit_open_files = 0;
-  /// Bounds on what of the worker's stderr reaches the log (see `stderr_lines`).
-  std::size_t stderr_line_max = 4096;
-  std::size_t stderr_lines_per_second = 100;
 };
 
 /// Receives what happens to the workers a launcher started, on the launcher's own thread.
