@@ -5,4 +5,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build ca-certificates \
-  libcaf-dev libboost1.81-dev libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 pkgconf >/dev/null
+  libcaf-dev libboost1.81-dev libspdlog-dev libfmt-dev libtomlplusplus-dev catch2 pkgconf \
+  libcli11-dev nlohmann-json3-dev >/dev/null

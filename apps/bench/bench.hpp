@@ -16,6 +16,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "stats.hpp"
 #include "taskactors/config_loader.hpp"
 #include "taskactors/taskactors.hpp"
 
@@ -47,7 +48,7 @@ extern bool json_only;
 void emit(row r);
 
 double seconds_since(clock_t_::time_point t0);
-double percentile(std::vector<double> xs, double q);
+using apps::percentile;
 double rss_kb(); // resident memory of this process in KB
 
 // -- settings -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "bench.hpp"
+#include "cli.hpp"
 
 using namespace taskactors;
 using namespace bench;
@@ -176,17 +177,6 @@ void write_plot(const std::string& svg) {
   std::filesystem::remove(data);
 }
 
-int usage(const char* self, int rc) {
-  std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: %s [--workload NAME[,NAME...]|all] [--system NAME|all] [--n N]\n"
-               "          [--quick] [--json] [--csv FILE] [--plot FILE.svg] [--config FILE]\n"
-               "          [--set KEY=VALUE]...\n"
-               "workloads: spawn hold gather-io cancel timeout cpu proc-rt thread-rt scale models\n"
-               "systems: taskactors raw-caf thread-per-task thread-pool python-anyio\n",
-               self);
-  return rc;
-}
-
 std::string beside_me(const std::vector<std::string>& names) {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -204,56 +194,36 @@ std::string beside_me(const std::vector<std::string>& names) {
 } // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto sources = take_config_args(args);
-  if (!sources) {
-    std::fprintf(stderr, "%s\n", render(sources.error()).c_str());
-    return 2;
-  }
-  opts.sources = std::move(*sources);
   std::string workload = "all";
   std::string system = "all";
   std::string csv;
   std::string plot;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto& a = args[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(usage(argv[0], 2));
-      }
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h")
-      return usage(argv[0], 0);
-    if (a == "--workload")
-      workload = value();
-    else if (a == "--system")
-      system = value();
-    else if (a == "--n") {
-      auto v = value();
-      char* end = nullptr;
-      auto n = std::strtoull(v.c_str(), &end, 10);
-      if (*end != '\0' || n == 0) {
-        std::fprintf(stderr, "--n: expected a positive number, got '%s'\n", v.c_str());
-        return 2;
-      }
-      opts.n = n;
-    } else if (a == "--quick")
-      opts.quick = true;
-    else if (a == "--json")
-      json_only = true;
-    else if (a == "--isolated")
-      isolated = true;
-    else if (a == "--csv")
-      csv = value();
-    else if (a == "--plot")
-      plot = value();
-    else {
-      std::fprintf(stderr, "unknown option '%s'\n", a.c_str());
-      return usage(argv[0], 2);
-    }
-  }
+  apps::config_options config;
+  CLI::App app{"taskactors-bench: the runtime against raw CAF, threads and an AnyIO peer\n"
+               "workloads: spawn hold gather-io cancel timeout cpu proc-rt thread-rt scale models\n"
+               "systems: taskactors raw-caf thread-per-task thread-pool python-anyio",
+               "taskactors-bench"};
+  app.add_option("--workload", workload, "workloads to run, separated by commas, or all")
+      ->type_name("NAME[,NAME...]")
+      ->capture_default_str();
+  app.add_option("--system", system, "one system, or all")
+      ->type_name("NAME")
+      ->capture_default_str();
+  std::size_t n = 0;
+  app.add_option("--n", n, "the size of every workload (default: its full or quick size)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--quick", opts.quick, "small sizes, for a smoke run");
+  app.add_flag("--json", json_only, "only the JSON result lines on stdout (the table on stderr)");
+  app.add_option("--csv", csv, "also write the results as CSV")->type_name("FILE");
+  app.add_option("--plot", plot, "also plot the results with gnuplot")->type_name("FILE.svg");
+  // Set by the bench itself for the memory workloads, each run in a fresh process.
+  app.add_flag("--isolated", isolated)->group("");
+  apps::add_config_options(app, config);
+  if (auto rc = apps::parse(app, argc, argv))
+    return *rc;
+  opts.sources = config.sources();
+  if (n > 0)
+    opts.n = n;
   opts.worker = beside_me({"taskactors-worker"});
   self_path = std::filesystem::read_symlink("/proc/self/exe").string();
   opts.peer = beside_me({"anyio_peer.py"});
@@ -280,9 +250,10 @@ int main(int argc, char** argv) {
     for (auto& [name, fn] : w.systems)
       known_system |= name == system;
   if (!known_workload || !known_system) {
-    std::fprintf(stderr, "unknown %s '%s'\n", known_workload ? "system" : "workload",
-                 known_workload ? system.c_str() : workload.c_str());
-    return usage(argv[0], 2);
+    std::fprintf(stderr, "taskactors-bench: unknown %s '%s'\n\n%s",
+                 known_workload ? "system" : "workload",
+                 known_workload ? system.c_str() : workload.c_str(), app.help().c_str());
+    return 2;
   }
   for (auto* def : chosen) {
     auto& w = *def;

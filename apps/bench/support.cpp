@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "bench.hpp"
 #include "proc_stats.hpp"
 
@@ -22,26 +24,16 @@ std::vector<row> rows;
 bool json_only = false;
 
 void emit(row r) {
-  std::string line =
-      fmt::format(R"({{"workload": "{}", "system": "{}", "n": {})", r.workload, r.system, r.n);
+  auto line = nlohmann::ordered_json{{"workload", r.workload}, {"system", r.system}, {"n", r.n}};
   for (auto& [k, v] : r.figures)
-    line += fmt::format(R"(, "{}": {:.6g})", k, v);
-  line += "}";
-  std::printf("%s\n", line.c_str());
+    line[k] = v;
+  std::printf("%s\n", line.dump().c_str());
   std::fflush(stdout);
   rows.push_back(std::move(r));
 }
 
 double seconds_since(clock_t_::time_point t0) {
   return std::chrono::duration<double>(clock_t_::now() - t0).count();
-}
-
-double percentile(std::vector<double> xs, double q) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto i = static_cast<std::size_t>(q * static_cast<double>(xs.size() - 1) + 0.5);
-  return xs[std::min(i, xs.size() - 1)];
 }
 
 double rss_kb() {
@@ -102,20 +94,14 @@ std::vector<row> rows_of(const std::string& cmd, const std::string& workload,
   std::istringstream in{out};
   std::string line;
   while (std::getline(in, line)) {
-    auto pos = line.find("\"n\": ");
-    if (line.rfind("{\"workload\"", 0) != 0 || pos == std::string::npos)
+    // Anything else a run prints (a note, a warning) is not a result line.
+    auto x = nlohmann::ordered_json::parse(line, nullptr, false);
+    if (!x.is_object() || !x.contains("workload") || !x.contains("n"))
       continue;
-    row r{workload, system, std::strtoull(line.c_str() + pos + 5, nullptr, 10), {}};
-    pos = line.find(',', pos);
-    while (pos != std::string::npos) {
-      auto k0 = line.find('"', pos);
-      auto k1 = line.find('"', k0 + 1);
-      auto colon = line.find(':', k1);
-      auto end = line.find_first_of(",}", colon);
-      r.figures.emplace_back(line.substr(k0 + 1, k1 - k0 - 1),
-                             std::strtod(line.substr(colon + 1, end - colon - 1).c_str(), nullptr));
-      pos = line[end] == ',' ? end : std::string::npos;
-    }
+    row r{workload, system, x["n"].get<std::size_t>(), {}};
+    for (auto& [key, value] : x.items())
+      if (value.is_number() && key != "n")
+        r.figures.emplace_back(key, value.get<double>());
     result.push_back(std::move(r));
   }
   if (result.empty())

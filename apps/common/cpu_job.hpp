@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace taskactors::apps {
+namespace apps {
 
 /// A CPU-bound loop: `iterations` rounds of integer mixing (about 4 ns per round on a current
 /// core). The worker's `cpu` job and the benchmark's serial baseline run this same code.
@@ -17,4 +17,4 @@ inline uint64_t cpu_job(uint64_t iterations) {
   return x;
 }
 
-} // namespace taskactors::apps
+} // namespace apps

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +24,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "stats.hpp"
 #include "taskactors/config_loader.hpp"
 #include "taskactors/taskactors.hpp"
 
@@ -36,60 +41,22 @@ struct options {
   int tasks = 300;
   unsigned seed = 42;
   bool json = false;
-  config_sources sources;
+  apps::config_options config;
 };
 
-int usage(const char* self, int rc) {
-  std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: %s [--tasks N] [--seed S] [--json] [--config FILE] [--set KEY=VALUE]...\n"
-               "  --tasks N          simulated LLM calls (default 300, 1..100000); blocking tool\n"
-               "                     calls and scoring jobs scale with it\n"
-               "  --seed S           random seed for latencies and failures (default 42)\n"
-               "  --json             print the summary as JSON on stdout\n"
-               "  --config FILE      a TOML configuration (docs/configuration.md)\n"
-               "  --set KEY=VALUE    override one key (after the file and TASKACTORS_* "
-               "variables)\n",
-               self);
-  return rc;
-}
-
-bool parse(int argc, char** argv, options& opts) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto sources = take_config_args(args);
-  if (!sources) {
-    std::fprintf(stderr, "%s\n", render(sources.error()).c_str());
-    return false;
-  }
-  opts.sources = std::move(*sources);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    auto value = [&]() -> const char* { return i + 1 < args.size() ? args[++i].c_str() : nullptr; };
-    if (arg == "--tasks") {
-      auto v = value();
-      char* end = nullptr;
-      long n = v ? std::strtol(v, &end, 10) : 0;
-      if (!v || *end != '\0' || n < 1 || n > 100000) {
-        std::fprintf(stderr, "--tasks: expected a number from 1 to 100000, got '%s'\n", v ? v : "");
-        return false;
-      }
-      opts.tasks = static_cast<int>(n);
-    } else if (arg == "--seed") {
-      auto v = value();
-      char* end = nullptr;
-      unsigned long n = v ? std::strtoul(v, &end, 10) : 0;
-      if (!v || *end != '\0') {
-        std::fprintf(stderr, "--seed: expected a number, got '%s'\n", v ? v : "");
-        return false;
-      }
-      opts.seed = static_cast<unsigned>(n);
-    } else if (arg == "--json") {
-      opts.json = true;
-    } else {
-      std::fprintf(stderr, "unknown option '%s'\n", args[i].c_str());
-      return false;
-    }
-  }
-  return true;
+// The command line; returns an exit code when the demo is to stop now (--help, a bad option).
+std::optional<int> parse(int argc, char** argv, options& opts) {
+  CLI::App app{"taskactors-demo: an AI-agent-style workload on the task runtime",
+               "taskactors-demo"};
+  app.add_option("--tasks", opts.tasks,
+                 "simulated LLM calls; blocking tool calls and scoring jobs scale with it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--seed", opts.seed, "random seed for latencies and failures")
+      ->capture_default_str();
+  app.add_flag("--json", opts.json, "print the summary as JSON on stdout");
+  apps::add_config_options(app, opts.config);
+  return apps::parse(app, argc, argv);
 }
 
 // The worker next to this program (installed layout), or the one of the build tree.
@@ -132,12 +99,9 @@ auto tool_call(milliseconds duration, int n) {
   };
 }
 
-double percentile(std::vector<double> xs, double q) {
-  if (xs.empty())
-    return 0;
-  std::sort(xs.begin(), xs.end());
-  auto index = static_cast<std::size_t>(q * static_cast<double>(xs.size() - 1) + 0.5);
-  return xs[std::min(index, xs.size() - 1)];
+// A latency for the JSON summary: milliseconds to a tenth.
+double rounded(double ms) {
+  return std::round(ms * 10) / 10;
 }
 
 constexpr std::array<task_kind, 3> kinds{task_kind::async, task_kind::thread, task_kind::process};
@@ -171,11 +135,8 @@ struct kind_summary {
 
 int main(int argc, char** argv) {
   options opts;
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view{argv[i]} == "--help" || std::string_view{argv[i]} == "-h")
-      return usage(argv[0], 0);
-  if (!parse(argc, argv, opts))
-    return usage(argv[0], 2);
+  if (auto rc = parse(argc, argv, opts))
+    return *rc;
 
   // Embedded defaults; a file, TASKACTORS_* variables and --set override them.
   manager_config defaults;
@@ -183,7 +144,7 @@ int main(int argc, char** argv) {
   defaults.workers.executable = find_worker();
   defaults.workers.kill_grace = 500ms;
   defaults.log = make_stderr_sink(log_level::error);
-  auto cfg = load_config(opts.sources, defaults);
+  auto cfg = load_config(opts.config.sources(), defaults);
   if (!cfg) {
     std::fprintf(stderr, "configuration: %s\n", render(cfg.error()).c_str());
     return 2;
@@ -360,32 +321,30 @@ int main(int argc, char** argv) {
   ok = problems.empty();
 
   if (opts.json) {
-    std::string kinds_json;
+    auto out = nlohmann::ordered_json::object();
+    auto& kinds_out = out["kinds"] = nlohmann::ordered_json::object();
     for (auto kind : kinds) {
       auto& k = per_kind[kind];
-      std::string states;
+      auto& entry = kinds_out[std::string{to_string(kind)}];
+      entry["total"] = k.total;
       for (auto s : ends)
-        states +=
-            fmt::format("{}\"{}\": {}", states.empty() ? "" : ", ", to_string(s), k.states[s]);
-      kinds_json +=
-          fmt::format("{}\"{}\": {{\"total\": {}, {}, \"p50_ms\": {:.1f}, \"p95_ms\": {:.1f}, "
-                      "\"p99_ms\": {:.1f}}}",
-                      kinds_json.empty() ? "" : ", ", to_string(kind), k.total, states,
-                      percentile(k.latencies_ms, 0.5), percentile(k.latencies_ms, 0.95),
-                      percentile(k.latencies_ms, 0.99));
+        entry[std::string{to_string(s)}] = k.states[s];
+      entry["p50_ms"] = rounded(apps::percentile(k.latencies_ms, 0.5));
+      entry["p95_ms"] = rounded(apps::percentile(k.latencies_ms, 0.95));
+      entry["p99_ms"] = rounded(apps::percentile(k.latencies_ms, 0.99));
     }
-    std::string quotas_json;
+    auto& quotas_out = out["quotas"] = nlohmann::ordered_json::object();
     if (m)
       for (auto& lim : m->limiters)
-        quotas_json +=
-            fmt::format("{}\"{}\": {{\"peak\": {}, \"capacity\": {}}}",
-                        quotas_json.empty() ? "" : ", ", lim.name, lim.peak_borrowed, lim.capacity);
-    std::printf("{\"kinds\": {%s}, \"quotas\": {%s}, \"gather\": {\"inputs\": 64, \"outcomes\": "
-                "%zu, \"completed\": %zu}, \"workers\": {\"started\": %zu, \"crashed\": %zu}, "
-                "\"leaked_tokens\": %zu, \"lost_tasks\": %zu, \"wall_s\": %.3f, \"ok\": %s}\n",
-                kinds_json.c_str(), quotas_json.c_str(), gather_outcomes, gather_ok,
-                m ? m->processes.started : 0, m ? m->processes.crashed : 0,
-                report ? report->leaked_tokens() : 0, lost, elapsed.count(), ok ? "true" : "false");
+        quotas_out[lim.name] = {{"peak", lim.peak_borrowed}, {"capacity", lim.capacity}};
+    out["gather"] = {{"inputs", 64}, {"outcomes", gather_outcomes}, {"completed", gather_ok}};
+    out["workers"] = {{"started", m ? m->processes.started : 0},
+                      {"crashed", m ? m->processes.crashed : 0}};
+    out["leaked_tokens"] = report ? report->leaked_tokens() : 0;
+    out["lost_tasks"] = lost;
+    out["wall_s"] = std::round(elapsed.count() * 1000) / 1000;
+    out["ok"] = ok;
+    std::printf("%s\n", out.dump().c_str());
   } else {
     std::printf("\n%-8s %9s %7s %9s %8s %6s   %8s %8s %8s\n", "kind", "completed", "failed",
                 "cancelled", "timeout", "total", "p50 ms", "p95 ms", "p99 ms");
@@ -394,8 +353,8 @@ int main(int argc, char** argv) {
       std::printf("%-8s %9zu %7zu %9zu %8zu %6zu   %8.0f %8.0f %8.0f\n",
                   std::string{to_string(kind)}.c_str(), k.states[task_state::completed],
                   k.states[task_state::failed], k.states[task_state::cancelled],
-                  k.states[task_state::timeout], k.total, percentile(k.latencies_ms, 0.5),
-                  percentile(k.latencies_ms, 0.95), percentile(k.latencies_ms, 0.99));
+                  k.states[task_state::timeout], k.total, apps::percentile(k.latencies_ms, 0.5),
+                  apps::percentile(k.latencies_ms, 0.95), apps::percentile(k.latencies_ms, 0.99));
     }
     std::printf("(latency: submission to result, completed tasks)\n\n");
     if (m) {

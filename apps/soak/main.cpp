@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "cli.hpp"
 #include "soak.hpp"
 #include "taskactors/config_loader.hpp"
 #include "taskactors/taskactors.hpp"
@@ -48,20 +49,27 @@ struct options {
   std::size_t window = 256;
   std::size_t flood = 20'000;
   double kill_interval_ms = 40;
-  config_sources sources;
+  apps::config_options config;
 };
 
-int usage(const char* self, int rc) {
-  std::fprintf(rc == 0 ? stdout : stderr,
-               "usage: %s [--tasks N] [--seed S] [--window W] [--flood F] [--kill-every MS]\n"
-               "          [--config FILE] [--set KEY=VALUE]...\n"
-               "  --tasks N        mixed tasks to run (default 20000)\n"
-               "  --seed S         seed of every random choice (default 1)\n"
-               "  --window W       tasks in flight at once (default 256)\n"
-               "  --flood F        submissions of the overload phase (default 20000, 0: none)\n"
-               "  --kill-every MS  SIGKILL a busy worker this often (default 40, 0: never)\n",
-               self);
-  return rc;
+// The command line; returns an exit code when the soak is to stop now (--help, a bad option).
+std::optional<int> parse(int argc, char** argv, options& opts) {
+  CLI::App app{"taskactors-soak: a seeded chaos run that checks the runtime's promises",
+               "taskactors-soak"};
+  app.add_option("--tasks", opts.tasks, "mixed tasks to run")->capture_default_str();
+  app.add_option("--seed", opts.seed, "seed of every random choice")->capture_default_str();
+  app.add_option("--window", opts.window, "tasks in flight at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--flood", opts.flood, "submissions of the overload phase (0: none)")
+      ->capture_default_str();
+  app.add_option("--kill-every", opts.kill_interval_ms,
+                 "SIGKILL a busy worker this often, in ms (0: never)")
+      ->type_name("MS")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  apps::add_config_options(app, opts.config);
+  return apps::parse(app, argc, argv);
 }
 
 struct tally {
@@ -76,43 +84,8 @@ struct tally {
 
 int main(int argc, char** argv) {
   options opts;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto sources = take_config_args(args);
-  if (!sources) {
-    std::fprintf(stderr, "%s\n", render(sources.error()).c_str());
-    return 2;
-  }
-  opts.sources = std::move(*sources);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    auto& a = args[i];
-    if (a == "--help" || a == "-h")
-      return usage(argv[0], 0);
-    if (i + 1 >= args.size()) {
-      std::fprintf(stderr, "unknown option or missing value: '%s'\n", a.c_str());
-      return usage(argv[0], 2);
-    }
-    char* end = nullptr;
-    auto v = args[++i];
-    auto n = std::strtod(v.c_str(), &end);
-    if (*end != '\0' || n < 0) {
-      std::fprintf(stderr, "%s: expected a non-negative number, got '%s'\n", a.c_str(), v.c_str());
-      return 2;
-    }
-    if (a == "--tasks")
-      opts.tasks = static_cast<std::size_t>(n);
-    else if (a == "--seed")
-      opts.seed = static_cast<uint64_t>(n);
-    else if (a == "--window")
-      opts.window = std::max<std::size_t>(1, static_cast<std::size_t>(n));
-    else if (a == "--flood")
-      opts.flood = static_cast<std::size_t>(n);
-    else if (a == "--kill-every")
-      opts.kill_interval_ms = n;
-    else {
-      std::fprintf(stderr, "unknown option '%s'\n", a.c_str());
-      return usage(argv[0], 2);
-    }
-  }
+  if (auto rc = parse(argc, argv, opts))
+    return *rc;
 
   // Baselines, after a first small cycle: anything started once per process (a sanitizer's
   // helper thread, say) is counted in, and anything of the runtime is gone again.
@@ -145,7 +118,7 @@ int main(int argc, char** argv) {
   defaults.workers.rss_interval = 20ms;
   defaults.workers.restart_intensity = 100'000;
   defaults.workers.restart_period = 1s;
-  auto cfg = load_config(opts.sources, defaults);
+  auto cfg = load_config(opts.config.sources(), defaults);
   if (!cfg) {
     std::fprintf(stderr, "configuration: %s\n", render(cfg.error()).c_str());
     return 2;

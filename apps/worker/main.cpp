@@ -26,7 +26,7 @@
 namespace {
 
 uint64_t cpu(uint64_t iterations) {
-  return taskactors::apps::cpu_job(iterations);
+  return apps::cpu_job(iterations);
 }
 
 // Scores a text like a toy relevance model: CPU work proportional to its length.

@@ -1,0 +1,20 @@
+# `taskactors-demo --json` prints one JSON object with the documented keys, and says ok.
+execute_process(COMMAND "${DEMO}" --tasks 60 --json --set quota.global=16
+                OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the demo exited ${rc}: ${out}")
+endif()
+foreach(path "ok" "lost_tasks" "leaked_tokens" "wall_s" "kinds;async;total" "kinds;thread;p99_ms"
+             "kinds;process;completed" "quotas;global;capacity" "gather;outcomes" "workers;started")
+  string(JSON value ERROR_VARIABLE err GET "${out}" ${path})
+  if(err)
+    message(FATAL_ERROR "no '${path}' in the demo's JSON (${err}): ${out}")
+  endif()
+endforeach()
+string(JSON ok GET "${out}" ok)
+string(JSON lost GET "${out}" lost_tasks)
+string(JSON leaked GET "${out}" leaked_tokens)
+string(JSON capacity GET "${out}" quotas global capacity)
+if(NOT ok STREQUAL "ON" OR NOT lost EQUAL 0 OR NOT leaked EQUAL 0 OR NOT capacity EQUAL 16)
+  message(FATAL_ERROR "ok=${ok} lost=${lost} leaked=${leaked} capacity=${capacity}: ${out}")
+endif()
