@@ -26,7 +26,7 @@ bool json_only = false;
 void emit(row r) {
   auto line = nlohmann::ordered_json{{"workload", r.workload}, {"system", r.system}, {"n", r.n}};
   for (auto& [k, v] : r.figures)
-    line[k] = v;
+    line[k] = std::strtod(fmt::format("{:.6g}", v).c_str(), nullptr); // six significant digits
   std::printf("%s\n", line.dump().c_str());
   std::fflush(stdout);
   rows.push_back(std::move(r));

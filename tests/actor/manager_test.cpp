@@ -607,7 +607,7 @@ TEST_CASE("manager: a task that ignores its cancellation is killed at the deadli
   auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
                                       shutdown_mode::cancel, caf::timespan{100ms});
   CHECK_FALSE(env.has_message());
-  CHECK(env.running_actors() == 3); // manager, token arbiter, the stubborn task
+  CHECK(env.running_actors() == 2); // the manager and the stubborn task
   env.advance(100ms);
   shutdown_report report;
   response.receive([&](shutdown_report& r) { report = r; },
@@ -668,25 +668,61 @@ TEST_CASE("manager: every shutdown request gets the report", "[actor]") {
         [](caf::error& err) { FAIL(render(err)); });
 }
 
-TEST_CASE("manager: if its token arbiter dies, every live task fails naming it and the manager "
-          "stops",
+TEST_CASE("manager: a cancel shutdown of many running tasks sends their exit messages a batch "
+          "per turn, and every task still ends cancelled with its token back",
           "[actor]") {
-  manager_env env;
-  auto running = env.add(forever(), submit_options{"running", {}, {}});
-  auto waiter = env.self()->request(env.mgr, caf::infinite, wait_atom::value, running);
+  constexpr std::size_t tasks = 3 * detail::stop_batch + 10;
+  manager_env env{small_config(tasks)};
+  for (std::size_t i = 0; i < tasks; ++i)
+    env.add(forever());
   env.run();
+  REQUIRE(env.metrics().running() == tasks);
   auto* mgr = static_cast<std::remove_pointer_t<detail::manager_pointer>*>(
       caf::actor_cast<caf::abstract_actor*>(env.mgr));
-  auto arbiter = mgr->state.arbiter;
-  // Not `kill`: that one would pass along the link and kill the manager unconditionally.
-  env.self()->send_exit(arbiter, caf::exit_reason::user_shutdown);
+  auto response = env.self()->request(env.mgr, caf::infinite, shutdown_atom::value,
+                                      shutdown_mode::cancel, caf::timespan{1s});
+  REQUIRE(env.sched().try_run_once()); // the shutdown request: every task ends cancelled now
+  CHECK(mgr->state.table.in_flight() == 0);
+  CHECK(mgr->state.deferred_stops.size() == tasks - detail::stop_batch);
   env.run();
-  waiter.receive(
-      [](task_info& info) {
-        CHECK(info.state == task_state::failed);
-        CHECK(info.error == errc::limiter_down);
-        CHECK_THAT(render(info.error), Catch::Contains("token arbiter"));
-      },
-      [](caf::error& err) { FAIL(render(err)); });
-  CHECK(env.running_actors() == 0);
+  CHECK(mgr->state.deferred_stops.empty());
+  shutdown_report report;
+  response.receive([&](shutdown_report& r) { report = r; },
+                   [](caf::error& err) { FAIL(render(err)); });
+  CHECK(report.cancelled == tasks);
+  CHECK(report.leaked_tokens() == 0);
+  CHECK(report.metrics.total(task_state::cancelled) == tasks);
+}
+
+TEST_CASE("manager: tokens are granted within its own turn: a task with a free token is running "
+          "once its submit is handled, and a returned token starts the next task in line",
+          "[actor]") {
+  manager_env env{small_config(1)};
+  auto* mgr = static_cast<std::remove_pointer_t<detail::manager_pointer>*>(
+      caf::actor_cast<caf::abstract_actor*>(env.mgr));
+  auto state_of = [&](const task_id& id) {
+    auto key = mgr->state.table.lookup(id);
+    REQUIRE(key != detail::invalid_task_key);
+    return mgr->state.table.find(key)->state;
+  };
+  env.self()->send(env.mgr, submit_atom::value, async_task(forever(), {.id = "first"}));
+  env.self()->send(env.mgr, submit_atom::value, async_task(forever(), {.id = "second"}));
+  env.self()->send(env.mgr, submit_atom::value, async_task(forever(), {.id = "third"}));
+  REQUIRE(env.sched().try_run_once()); // the first submit, and nothing else
+  CHECK(state_of("first") == task_state::running);
+  env.run();
+  CHECK(state_of("second") == task_state::pending);
+  CHECK(state_of("third") == task_state::pending);
+  // The token comes back when the cancelled task's actor is gone, and goes to the next in line.
+  env.self()->send(env.mgr, cancel_atom::value, task_id{"first"});
+  env.run();
+  CHECK(state_of("second") == task_state::running);
+  CHECK(state_of("third") == task_state::pending);
+  env.self()->send(env.mgr, cancel_atom::value, task_id{"third"});
+  env.self()->send(env.mgr, cancel_atom::value, task_id{"second"});
+  env.run();
+  auto m = env.metrics();
+  CHECK(m.limiters[0].borrowed == 0);
+  CHECK(m.limiters[0].waiting == 0);
+  CHECK(m.limiters[0].peak_borrowed == 1);
 }

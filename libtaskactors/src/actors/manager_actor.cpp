@@ -211,21 +211,13 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
     state.workers = spawn_worker_pool(self, caf::actor_cast<jobs_listener_actor>(self),
                                       make_pool_config(cfg, quotas, std::move(factory)));
   state.cfg = std::move(cfg);
-  state.arbiter = self->spawn<caf::linked>(
-      arbiter_behavior,
-      std::array<std::size_t, quota_count>{quotas.global, quotas.thread, quotas.process});
+  state.tokens = token_arbiter{{quotas.global, quotas.thread, quotas.process}};
   state.log->info("manager started: quota.global={} quota.thread={} quota.process={} "
                   "max_queue={}",
                   quotas.global, quotas.thread, quotas.process, state.cfg.max_queue);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     if (!msg.reason)
       return;
-    if (auto& arbiter = self->state.arbiter; arbiter && arbiter.address() == msg.source) {
-      abort_all(self,
-                caf::make_error(errc::limiter_down,
-                                fmt::format("the token arbiter stopped: {}", render(msg.reason))));
-      return;
-    }
     abort_all(self, msg.reason);
   });
   // The manager monitors its gathers, and nothing else.
@@ -280,14 +272,15 @@ manager_internal_actor::behavior_type manager_behavior(manager_pointer self, man
           self->state.pool->set_max_threads(capacity);
         if (q == quota::process && self->state.workers)
           self->send(self->state.workers, resize_atom::value, capacity);
-        return self->delegate(self->state.arbiter, resize_atom::value, q, capacity);
+        auto& tokens = self->state.tokens;
+        tokens.resize(q, capacity);
+        start_granted(self);
+        return tokens.pool(q).stats();
       },
       [self](shutdown_atom, shutdown_mode mode, caf::timespan deadline) {
         return begin_shutdown(self, mode, deadline);
       },
-      [self](granted_atom, uint64_t ticket, quota_mask granted) {
-        on_granted(self, ticket, granted);
-      },
+      [self](stops_atom) { send_deferred_stops(self); },
       [self](done_atom, uint64_t key, task_outcome& outcome) {
         on_task_report(self, key, outcome);
       },

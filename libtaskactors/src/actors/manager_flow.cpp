@@ -21,11 +21,37 @@ namespace taskactors::detail {
 
 namespace {
 
+// The manager is the only client of its token arbiter; the tickets are task keys.
+constexpr client_id manager_client = 1;
+
+void start_task(manager_pointer self, task_key key);
+
+} // namespace
+
+void start_granted(manager_pointer self) {
+  auto& st = self->state;
+  for (auto& g : st.tokens.grant(self->clock().now())) {
+    auto key = static_cast<task_key>(g.ticket);
+    auto rec = st.table.find(key);
+    auto& rt = runtime_of(self, key);
+    if (rec == nullptr || rec->state != task_state::pending || rt.key != key || !rt.requested) {
+      st.tokens.release(manager_client, g.quotas); // cannot happen: ended tasks withdraw
+      continue;
+    }
+    rt.requested = false;
+    rt.held = g.quotas;
+    start_task(self, key);
+  }
+}
+
+namespace {
+
 // Returns the tokens the manager holds for a task that will not run.
 void return_held(manager_pointer self, task_runtime& rt) {
-  if (rt.held != 0)
-    self->send(self->state.arbiter, release_atom::value, rt.held);
+  auto held = rt.held;
   rt.held = 0;
+  if (held != 0)
+    give_back(self, held);
 }
 
 caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_record& rec,
@@ -44,8 +70,8 @@ caf::actor spawn_task_actor(manager_pointer self, task_key key, const task_recor
 
 void release(manager_pointer self, task_runtime& rt, quota q) {
   if (rt.held & mask_of(q)) {
-    self->send(self->state.arbiter, release_atom::value, mask_of(q));
     rt.held = static_cast<quota_mask>(rt.held & ~mask_of(q));
+    give_back(self, mask_of(q));
   }
 }
 
@@ -156,21 +182,44 @@ void request_tokens(manager_pointer self, task_key key) {
     return;
   }
   rt.requested = true;
-  self->send(self->state.arbiter, acquire_atom::value, key, quotas);
+  self->state.tokens.enqueue(manager_client, key, quotas, self->clock().now());
+  start_granted(self);
 }
 
-void on_granted(manager_pointer self, uint64_t ticket, quota_mask quotas) {
-  auto key = static_cast<task_key>(ticket);
-  auto rec = self->state.table.find(key);
-  auto& rt = runtime_of(self, key);
-  if (rec == nullptr || rec->state != task_state::pending || rt.key != key || !rt.requested) {
-    // The task ended (cancelled, timed out) while this grant was under way.
-    self->send(self->state.arbiter, release_atom::value, quotas);
+void stop_actor(manager_pointer self, const caf::actor& actor, caf::error reason) {
+  auto& st = self->state;
+  const void* turn = self->current_mailbox_element();
+  if (turn != st.stops_turn) {
+    st.stops_turn = turn;
+    st.stops_this_turn = 0;
+  }
+  if (st.deferred_stops.empty() && st.stops_this_turn < stop_batch) {
+    ++st.stops_this_turn;
+    self->send_exit(actor, std::move(reason));
     return;
   }
-  rt.requested = false;
-  rt.held = quotas;
-  start_task(self, key);
+  if (st.deferred_stops.empty())
+    self->send(caf::actor_cast<manager_internal_actor>(self), stops_atom::value);
+  st.deferred_stops.emplace_back(actor, std::move(reason));
+}
+
+void send_deferred_stops(manager_pointer self) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < stop_batch && !st.deferred_stops.empty(); ++i) {
+    auto& [actor, reason] = st.deferred_stops.front();
+    self->send_exit(actor, std::move(reason));
+    st.deferred_stops.pop_front();
+  }
+  if (!st.deferred_stops.empty())
+    self->send(caf::actor_cast<manager_internal_actor>(self), stops_atom::value);
+}
+
+void give_back(manager_pointer self, quota_mask quotas) {
+  auto& st = self->state;
+  st.tokens.release(manager_client, quotas);
+  start_granted(self);
+  if (st.awaiting_tokens && st.tokens.idle())
+    report_tokens_now(self);
 }
 
 transition finish_task(manager_pointer self, task_key key, task_state terminal, task_value value,
@@ -195,8 +244,9 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
     auto& rt = runtime_of(self, key);
     if (rec->state == task_state::pending) {
       if (rt.requested) {
-        self->send(self->state.arbiter, withdraw_atom::value, static_cast<uint64_t>(key));
         rt.requested = false;
+        self->state.tokens.withdraw(manager_client, key);
+        start_granted(self); // a withdrawn request may have held tokens on its way
       }
       return_held(self, rt);
       rt.body.reset();
@@ -205,7 +255,7 @@ transition stop_task(manager_pointer self, task_key key, task_state terminal, ca
       if (rec->kind != task_kind::async)
         abandon(self, rt,
                 rec->kind); // ends now; its thread or worker keeps its own token until it is done
-      self->send_exit(rt.actor, reason);
+      stop_actor(self, rt.actor, reason);
     }
   }
   return finish_task(self, key, terminal, {}, std::move(reason));
@@ -227,8 +277,8 @@ void on_task_report(manager_pointer self, task_key key, task_outcome& outcome) {
     abandon(self, rt, rec != nullptr ? rec->kind : task_kind::thread);
   }
   bool live = rec != nullptr && !rec->terminal();
-  // The answer goes out before the tokens go back: both are messages, and the caller waits for
-  // the first. Shutdown is looked at after both.
+  // The answer goes out before the tokens go back and start the next tasks in line. Shutdown is
+  // looked at after both.
   if (outcome.stopped && !live) {
     // Confirms the stop the manager asked for: nothing late about it.
   } else if (!outcome.exited) {
@@ -278,6 +328,8 @@ void rearm(manager_pointer self) {
                        st.wait_deadlines.next().value_or(time_point::max()));
   if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled)
     next = std::min(next, st.stop_deadline);
+  if (st.awaiting_tokens)
+    next = std::min(next, st.report_deadline);
   if (next != time_point::max())
     st.timer.wake_at(self, next, [self] { on_tick(self); });
 }
@@ -320,6 +372,10 @@ void on_tick(manager_pointer self) {
   if (st.phase == manager_phase::shutting_down && !st.stop_deadline_handled &&
       st.stop_deadline <= now)
     on_shutdown_deadline(self);
+  if (st.awaiting_tokens && st.report_deadline <= now) {
+    report_tokens_now(self);
+    return;
+  }
   rearm(self);
 }
 

@@ -35,6 +35,9 @@ using done_atom = caf::atom_constant<caf::atom("taskdone")>;
 /// The manager's timer fires (a self-request that is never answered and times out).
 using tick_atom = caf::atom_constant<caf::atom("mgrtick")>;
 
+/// The manager to itself: send the next batch of the exit messages it deferred.
+using stops_atom = caf::atom_constant<caf::atom("mgrstops")>;
+
 /// A task actor's timer fires (same pattern, on the task's actor).
 using timer_atom = caf::atom_constant<caf::atom("tasktimer")>;
 
@@ -72,15 +75,14 @@ struct task_outcome {
 /// What a task actor may send its manager.
 using task_parent_actor = caf::typed_actor<caf::reacts_to<done_atom, uint64_t, task_outcome>>;
 
-/// The manager's full interface: the public one plus the messages of its token arbiter, its
-/// task actors and its own timer.
+/// The manager's full interface: the public one plus the messages of its task actors, its pools
+/// and its own timer.
 using manager_internal_actor =
-    manager_actor::extend<caf::reacts_to<granted_atom, uint64_t, uint8_t>,
-                          caf::reacts_to<done_atom, uint64_t, task_outcome>,
+    manager_actor::extend<caf::reacts_to<done_atom, uint64_t, task_outcome>,
                           caf::reacts_to<orphan_done_atom, uint64_t, task_outcome>,
                           caf::reacts_to<jobs_atom, std::vector<std::string>>,
                           caf::reacts_to<job_pid_atom, uint64_t, int32_t>,
-                          caf::reacts_to<gather_done_atom, task_id>,
+                          caf::reacts_to<gather_done_atom, task_id>, caf::reacts_to<stops_atom>,
                           caf::replies_to<tick_atom, uint64_t>::with<void>>;
 
 /// Where a thread task's callable reports when its actor is gone.

@@ -23,10 +23,8 @@ void cancel_live(manager_pointer self, task_state terminal, const caf::error& re
       ++self->state.report.cancelled;
 }
 
-// Stops the manager's own actors: token arbiter and worker pool (which kills any worker left).
+// Stops the manager's own actors: the worker pool (which kills any worker left).
 void stop_helpers(manager_pointer self, const caf::error& reason) {
-  if (self->state.arbiter)
-    self->send_exit(self->state.arbiter, reason);
   if (self->state.workers)
     self->send_exit(self->state.workers, reason);
 }
@@ -56,7 +54,7 @@ void complete_shutdown(manager_pointer self, std::vector<limiter_stats> stats) {
 void finalize_tokens(manager_pointer self);
 
 // Every task ended and every task actor is gone: stop the worker processes, then wait until each
-// token is back at the arbiter, then report and stop.
+// token is back, then report and stop.
 void finalize(manager_pointer self) {
   auto& st = self->state;
   st.finalizing = true;
@@ -79,33 +77,25 @@ void finalize(manager_pointer self) {
           [self](caf::error&) { finalize_tokens(self); });
 }
 
-// Reports what the arbiter holds now: tokens that did not come back are in the report.
-void report_tokens_now(manager_pointer self) {
-  self->request(self->state.arbiter, caf::infinite, stats_atom::value)
-      .then(
-          [self](std::vector<limiter_stats>& stats) { complete_shutdown(self, std::move(stats)); },
-          [self](caf::error&) {
-            complete_shutdown(self, std::vector<limiter_stats>(quota_count));
-          });
-}
-
 void finalize_tokens(manager_pointer self) {
   auto& st = self->state;
-  auto now = self->clock().now();
-  // Past the deadline, every release the manager made is already on its way to the arbiter,
-  // ahead of this request: what is still out is held by a callable that ignored its stop token,
+  // Past the deadline, what is still out is held by a callable that ignored its stop token,
   // and waiting for it would only make the report late.
-  if (st.report_deadline <= now) {
+  if (st.tokens.idle() || st.report_deadline <= self->clock().now()) {
     report_tokens_now(self);
     return;
   }
-  self->request(st.arbiter, caf::timespan{st.report_deadline - now}, idle_atom::value)
-      .then(
-          [self](std::vector<limiter_stats>& stats) { complete_shutdown(self, std::move(stats)); },
-          [self](caf::error&) { report_tokens_now(self); }); // not idle in time
+  // `give_back` reports once the last token is back, `on_tick` at the deadline.
+  st.awaiting_tokens = true;
+  rearm(self);
 }
 
 } // namespace
+
+void report_tokens_now(manager_pointer self) {
+  self->state.awaiting_tokens = false;
+  complete_shutdown(self, self->state.tokens.stats());
+}
 
 caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode mode,
                                             caf::timespan deadline) {
@@ -174,7 +164,7 @@ void on_shutdown_deadline(manager_pointer self) {
   // the cancellation never sees it, one that traps it stops anyway (`kill` cannot be trapped).
   for (auto& rt : st.runtimes)
     if (rt.actor)
-      self->send_exit(rt.actor, caf::exit_reason::kill);
+      stop_actor(self, rt.actor, caf::exit_reason::kill);
   check_shutdown(self);
 }
 
@@ -209,14 +199,16 @@ void fill_metrics(manager_pointer self, manager_metrics& out) {
 }
 
 caf::result<manager_metrics> collect_metrics(manager_pointer self) {
-  auto rp = self->make_response_promise<manager_metrics>();
   manager_metrics initial;
   fill_metrics(self, initial);
-  initial.limiters.resize(quota_count);
+  initial.limiters = self->state.tokens.stats();
   auto& workers = self->state.workers;
   auto& gathers = self->state.gathers;
+  if (!workers && gathers.empty())
+    return initial; // nothing to ask another actor
+  auto rp = self->make_response_promise<manager_metrics>();
   auto fan =
-      make_fan_in(rp, std::move(initial), 1 + (workers ? 1 : 0) + gathers.size(), stopped_error());
+      make_fan_in(rp, std::move(initial), (workers ? 1 : 0) + gathers.size(), stopped_error());
   for (auto& [id, entry] : gathers)
     self->request(entry.actor, caf::infinite, stats_atom::value)
         .then(
@@ -233,17 +225,10 @@ caf::result<manager_metrics> collect_metrics(manager_pointer self) {
               fan->arrive();
             },
             [fan](caf::error& err) { fan->fail(std::move(err)); });
-  self->request(self->state.arbiter, caf::infinite, stats_atom::value)
-      .then(
-          [fan](std::vector<limiter_stats>& stats) {
-            fan->result().limiters = std::move(stats);
-            fan->arrive();
-          },
-          [fan](caf::error& err) { fan->fail(std::move(err)); });
   return rp;
 }
 
-manager_state::manager_state() : table(table_limits{}) {}
+manager_state::manager_state() : table(table_limits{}), tokens({1, 1, 1}) {}
 
 manager_state::~manager_state() {
   // Every promise is answered, on every path, even when the manager is killed.

@@ -11,13 +11,13 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "actors/arbiter_actor.hpp"
 #include "actors/gather_actor.hpp"
 #include "actors/manager_internal.hpp"
 #include "actors/self_timer.hpp"
 #include "actors/worker_pool.hpp"
 #include "api/logger.hpp"
 #include "core/task_table.hpp"
+#include "core/token_arbiter.hpp"
 #include "runtime/thread_pool.hpp"
 #include "taskactors/manager_actor.hpp"
 
@@ -33,10 +33,10 @@ struct task_runtime {
   std::unique_ptr<task_body> body;
   /// The task's actor, from its start until its final report arrives.
   caf::actor actor;
-  /// The task's tokens. The manager holds them at its arbiter on the task's behalf: from the
-  /// grant until the task's actor is gone (or the pending task is dropped).
+  /// The task's tokens. The manager holds them on the task's behalf: from the grant until the
+  /// task's actor is gone (or the pending task is dropped).
   quota_mask held = 0;
-  /// The task's request for tokens is at the arbiter, not granted yet.
+  /// The task's request for tokens waits in `manager_state::tokens`, not granted yet.
   bool requested = false;
   /// The actor was told to stop (cancel or timeout) and has not reported back yet.
   bool stopping = false;
@@ -74,12 +74,19 @@ struct manager_state {
   manager_config cfg;
   task_table table;
   std::unique_ptr<logger> log;
-  /// The token actor of the global, thread and process quotas.
-  arbiter_actor arbiter;
+  /// The global, thread and process quotas. The manager is their token actor: a task's request
+  /// is granted, and its tokens come back, within the manager's own turn, with no message.
+  token_arbiter tokens;
   /// Indexed by the table's slot.
   std::deque<task_runtime> runtimes;
   /// Task actors started and not yet reported gone.
   std::size_t live_actors = 0;
+  /// Exit messages for task actors beyond `stop_batch` in one turn, sent a batch per turn (see
+  /// `stop_actor`).
+  std::deque<std::pair<caf::actor, caf::error>> deferred_stops;
+  /// The turn (its message) that `stops_this_turn` counts the exit messages of.
+  const void* stops_turn = nullptr;
+  std::size_t stops_this_turn = 0;
   /// Thread callables still running after their task ended.
   std::size_t abandoned = 0;
   /// The OS threads of thread tasks.
@@ -112,6 +119,9 @@ struct manager_state {
   time_point report_deadline = time_point::max();
   bool stop_deadline_handled = false;
   bool finalizing = false;
+  /// Every task ended; the report waits for the tokens abandoned callables hold, until
+  /// `report_deadline`.
+  bool awaiting_tokens = false;
   shutdown_report report;
   std::vector<caf::typed_response_promise<shutdown_report>> shutdown_promises;
 
@@ -121,8 +131,8 @@ struct manager_state {
 using manager_pointer = manager_internal_actor::stateful_pointer<manager_state>;
 
 /// The quotas a task of `kind` needs: its kind's own (thread, process) and the global one. The
-/// arbiter acquires the kind's quota first, so that a task never holds a global token while it
-/// waits for a scarcer one. A child of a running task shares its parent's global token.
+/// token arbiter acquires the kind's quota first, so that a task never holds a global token while
+/// it waits for a scarcer one. A child of a running task shares its parent's global token.
 quota_mask quotas_for(task_kind kind, bool inherits_global = false);
 
 task_runtime& runtime_of(manager_pointer self, task_key key);
@@ -136,8 +146,24 @@ inline caf::error reject(manager_pointer self, caf::error reason) {
 /// Starts acquiring the tokens of a freshly admitted task.
 void request_tokens(manager_pointer self, task_key key);
 
-/// The arbiter granted the tokens `quotas` for the task whose key is `ticket`.
-void on_granted(manager_pointer self, uint64_t ticket, quota_mask quotas);
+/// Returns one token of each quota in `quotas` and starts the tasks that can start now.
+void give_back(manager_pointer self, quota_mask quotas);
+
+/// Starts every pending task whose tokens can be granted now, in the token arbiter's order.
+void start_granted(manager_pointer self);
+
+/// The most exit messages the manager sends task actors in one turn.
+inline constexpr std::size_t stop_batch = 256;
+
+/// Tells a task actor to stop. Up to `stop_batch` exit messages go out in a turn; the rest
+/// wait, in order, for the next turns (`send_deferred_stops`). A turn that stops a million
+/// actors at once would otherwise queue a million jobs on one scheduler thread, and CAF's work
+/// stealing takes a job from the far end of that queue by walking the whole list while it holds
+/// the queue's locks: the stealer and the sender then take turns for minutes.
+void stop_actor(manager_pointer self, const caf::actor& actor, caf::error reason);
+
+/// Sends the next batch of deferred exit messages.
+void send_deferred_stops(manager_pointer self);
 
 /// Moves `key` to `terminal` and, if that applied, answers its waiters and (unless told not to,
 /// by a caller that has more to settle first) looks whether a shutdown is complete.
@@ -182,6 +208,9 @@ void expire_waiters(manager_pointer self, const std::vector<uint64_t>& due);
 caf::result<shutdown_report> begin_shutdown(manager_pointer self, shutdown_mode mode,
                                             caf::timespan deadline);
 void check_shutdown(manager_pointer self);
+
+/// Completes the shutdown with the tokens as they are now: those still out are in the report.
+void report_tokens_now(manager_pointer self);
 void on_shutdown_deadline(manager_pointer self);
 
 /// Stops everything at once (a limiter died or the manager was told to exit).
