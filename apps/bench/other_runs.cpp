@@ -28,7 +28,11 @@ struct raw_caf_system {
   raw_caf_system() {
     cfg.set("scheduler.max-threads", static_cast<std::size_t>(cpu_count()));
     cfg.set("scheduler.max-throughput", std::size_t{300});
-    cfg.set("scheduler.policy", caf::atom("sharing"));
+    // The floor runs on the policy the taskactors runs use, where CAF has it: side by side, the
+    // same scheduler. (CAF has no `handoff`; the closest of its own is `sharing`.)
+    auto policy = base_config().scheduler_policy;
+    cfg.set("scheduler.policy",
+            policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
     sys = std::make_unique<caf::actor_system>(cfg);
   }
 };

@@ -334,9 +334,7 @@ TEST_CASE("gather: a drain shutdown lets a running gather draw and finish all it
   CHECK(result->stats.completed == 6);
   for (int i = 0; i < 10 && !env.has_message(); ++i)
     env.advance(1ms);
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.cancelled == 0);
   CHECK_FALSE(report.deadline_passed);
   CHECK(report.clean());
@@ -362,9 +360,7 @@ TEST_CASE("gather: a drain that misses its deadline cancels the gather and what 
   CHECK(is(result->stop_reason, errc::cancelled));
   for (int i = 0; i < 10 && !env.has_message(); ++i)
     env.advance(1ms);
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.deadline_passed);
   CHECK(report.clean());
   CHECK(report.leaked_tokens() == 0);

@@ -540,9 +540,7 @@ TEST_CASE("manager: a drain shutdown lets tasks finish, then returns every token
   env.advance(10ms);
   CHECK_FALSE(env.has_message());
   env.advance(10ms);
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.mode == shutdown_mode::drain);
   CHECK(report.cancelled == 0);
   CHECK_FALSE(report.deadline_passed);
@@ -582,9 +580,7 @@ TEST_CASE("manager: a drain that misses its deadline cancels what is left", "[ac
   env.advance(10ms);
   CHECK(env.state(quick) == task_state::completed);
   env.advance(90ms);
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.deadline_passed);
   CHECK(report.cancelled == 1);
   CHECK(report.clean()); // the cancelled task's actor stopped: nothing straggles
@@ -609,9 +605,7 @@ TEST_CASE("manager: a task that ignores its cancellation is killed at the deadli
   CHECK_FALSE(env.has_message());
   CHECK(env.running_actors() == 2); // the manager and the stubborn task
   env.advance(100ms);
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.deadline_passed);
   CHECK(report.stragglers == std::vector<task_id>{"stubborn"});
   CHECK(report.leaked_tokens() == 0);
@@ -642,9 +636,7 @@ TEST_CASE("manager: a shutdown whose deadline passed reports at once, even with 
   env.advance(100ms);
   // No more time passes: the report must not wait for a token that the stuck callable holds.
   REQUIRE(env.has_message());
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.deadline_passed);
   CHECK(report.stragglers == std::vector<task_id>{"stubborn-call"});
   CHECK(report.leaked_tokens() == 1); // the thread token, kept until the callable returns
@@ -686,9 +678,7 @@ TEST_CASE("manager: a cancel shutdown of many running tasks sends their exit mes
   CHECK(mgr->state.deferred_stops.size() == tasks - detail::stop_batch);
   env.run();
   CHECK(mgr->state.deferred_stops.empty());
-  shutdown_report report;
-  response.receive([&](shutdown_report& r) { report = r; },
-                   [](caf::error& err) { FAIL(render(err)); });
+  auto report = env.take_report(response);
   CHECK(report.cancelled == tasks);
   CHECK(report.leaked_tokens() == 0);
   CHECK(report.metrics.total(task_state::cancelled) == tasks);

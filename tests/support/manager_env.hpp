@@ -79,6 +79,16 @@ public:
     return *report;
   }
 
+  /// The shutdown report that answers `response` (a request made with `self()`); FAILs on an
+  /// error.
+  template <class Handle>
+  shutdown_report take_report(Handle& response) {
+    shutdown_report report;
+    response.receive([&](shutdown_report& r) { report = std::move(r); },
+                     [](caf::error& err) { FAIL(render(err)); });
+    return report;
+  }
+
   manager_actor mgr;
 };
 
