@@ -1,5 +1,6 @@
-// The library's default CAF scheduler policy: one shared queue, like CAF's work sharing, without
-// waking a sleeping thread for work the current thread will take next.
+// The library's `handoff` scheduler policy (`scheduler.policy = "handoff"`; the default is CAF's
+// work stealing): one shared queue, like CAF's work sharing, without waking a sleeping thread for
+// work the current thread will take next.
 //
 // CAF's `work_sharing` wakes an idle thread for every job it queues. When an actor sends a
 // message to another actor, the sending thread is about to be free to run the receiver itself,
@@ -50,8 +51,8 @@ public:
 
   /// Jobs a scheduler thread may leave queued without waking a sleeping one: it runs them itself
   /// once its current job yields. Two, because an actor's turn typically ends by queueing two
-  /// short jobs (a reply to its requester and a note to a helper, such as tokens going back to
-  /// the arbiter): running both costs less than a futex wake and a context switch.
+  /// short jobs (a reply to its requester and a note to a helper, such as a job for the worker
+  /// pool): running both costs less than a futex wake and a context switch.
   static constexpr std::size_t spare = 2;
 
   struct coordinator_data {
