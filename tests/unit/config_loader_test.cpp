@@ -149,6 +149,17 @@ TEST_CASE("config: a worker's stderr bounds come from the file, the environment 
              Catch::Contains("workers.stderr-lines-per-second = '-3'"));
 }
 
+TEST_CASE("config: scheduler.idle-polls defaults to 0 and takes a count", "[unit][config]") {
+  auto defaults = load_config({std::nullopt, false, {}});
+  REQUIRE(defaults);
+  CHECK(defaults->scheduler_idle_polls == 0);
+  auto cfg = load_config({std::nullopt, false, {"scheduler.idle-polls=600"}});
+  REQUIRE(cfg);
+  CHECK(cfg->scheduler_idle_polls == 600);
+  CHECK_THAT(message_of(load_config({std::nullopt, false, {"scheduler.idle-polls=many"}})),
+             Catch::Contains("scheduler.idle-polls = 'many'"));
+}
+
 TEST_CASE("config: an unknown key is refused with where it was", "[unit][config]") {
   temp_file f{"[quota]\nglobal = 8\nglobel = 9\n"};
   auto text = message_of(load_config(file_only(f)));

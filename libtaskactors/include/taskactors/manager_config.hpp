@@ -63,6 +63,11 @@ struct manager_config {
   /// message sent from a scheduler thread runs on that thread next unless other work waits) or
   /// `sharing` (CAF's work sharing: one queue, a thread woken for every job).
   std::string scheduler_policy = "stealing";
+  /// `scheduler.idle-polls`: under `stealing`, how often a thread that finds no work polls for
+  /// some before it blocks until woken. 0 (the default): it blocks at once. CAF's own default
+  /// spins through 600 polls first, which on a machine with few cores takes the CPU from worker
+  /// processes and the threads of thread tasks.
+  std::size_t scheduler_idle_polls = 0;
   /// The worker processes of process tasks (`workers.*`).
   worker_config workers;
   /// Where the library logs (nullptr: warnings and errors to stderr).

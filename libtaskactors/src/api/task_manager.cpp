@@ -50,9 +50,16 @@ std::unique_ptr<caf::actor_system_config> make_system_config(const manager_confi
     result->module_factories.emplace_back(make_coordinator<detail::handoff_policy>);
   else if (cfg.scheduler_policy == "sharing")
     result->module_factories.emplace_back(make_coordinator<caf::policy::work_sharing>);
-  else if (cfg.scheduler_policy == "stealing")
+  else if (cfg.scheduler_policy == "stealing") {
     result->module_factories.emplace_back(make_coordinator<caf::policy::work_stealing>);
-  else
+    // CAF polls 100 times without a pause, then 500 times with 50 µs sleeps that nothing cuts
+    // short, before a thread blocks on a condition variable that enqueues signal. On few cores
+    // the spinning takes the CPU from worker processes and thread-task threads, and a message
+    // from outside waits out the sleeps: the process round trip and `cpu` measured better
+    // with no polling at all (docs/performance.md).
+    result->set("work-stealing.aggressive-poll-attempts", cfg.scheduler_idle_polls);
+    result->set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  } else
     result->set("scheduler.policy", caf::atom_from_string(cfg.scheduler_policy));
   result->add_error_category(caf::atom("taskactors"),
                              [](uint8_t code, caf::atom_value category, const caf::message& ctx) {

@@ -109,6 +109,10 @@ const std::vector<key_def>& key_table() {
         [](config_target& t, const raw_value& v) {
           return get_choice(v, {"handoff", "sharing", "stealing"}, t.cfg.scheduler_policy);
         });
+    add("scheduler.idle-polls", "integer", "0",
+        "under \"stealing\", how often a thread that finds no work polls for some before it "
+        "blocks until woken (0: it blocks at once; CAF's own default spins 600 polls first)",
+        count_of(&manager_config::scheduler_idle_polls));
     add("workers.executable", "string", "\"\"",
         "the worker program for process tasks (empty: process tasks are disabled)",
         [](config_target& t, const raw_value& v) {
