@@ -1,7 +1,6 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <memory>
 #include <ranges>
 #include <string>
 #include <vector>
@@ -106,16 +105,14 @@ TEST_CASE("gather (facade): an unknown job is refused before anything starts",
 TEST_CASE("gather (facade): a caller that stops waiting cancels the gather",
           "[facade][gather][thread]") {
   task_manager tm{quiet()};
-  // Shared with the callables: one may still be starting on its pool thread, its stop token
-  // already set, when the gather has ended.
-  auto started = std::make_shared<counter>();
-  auto stopped = std::make_shared<counter>();
-  auto blocked = [started, stopped](std::stop_token stop, const int&) {
-    started->add();
+  counter started;
+  counter stopped;
+  auto blocked = [&](std::stop_token stop, const int&) {
+    started.add();
     gate never;
     std::stop_callback on_stop{stop, [&] { never.open(); }};
     never.wait();
-    stopped->add();
+    stopped.add();
     return 0;
   };
   auto result = tm.gather(on_threads(blocked), std::vector<int>{1, 2}, {.id = "slow"}, 50ms);
@@ -125,8 +122,14 @@ TEST_CASE("gather (facade): a caller that stops waiting cancels the gather",
   // Both inputs were cancelled: pending ones never ran, running ones saw their stop token.
   CHECK(tm.status("slow/0")->state == task_state::cancelled);
   CHECK(tm.status("slow/1")->state == task_state::cancelled);
-  CHECK(poll_until(
-      [&] { return tm.metrics()->threads.busy == 0 && stopped->value() == started->value(); }));
+  // A callable may still be starting on its pool thread, its stop token already set, after the
+  // gather ended: the counters it uses must outlive it. Its thread token comes back only once it
+  // has returned.
+  CHECK(poll_until([&] {
+    auto m = tm.metrics();
+    return m && m->limiters.at(static_cast<std::size_t>(quota::thread)).borrowed == 0 &&
+           stopped.value() == started.value();
+  }));
 }
 
 TEST_CASE("gather (facade): as_completed streams outcomes and ends", "[facade][gather]") {
