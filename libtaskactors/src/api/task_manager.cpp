@@ -1,15 +1,11 @@
 #include "taskactors/task_manager.hpp"
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <stdexcept>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>
 #include <caf/policy/work_sharing.hpp>
@@ -18,9 +14,6 @@
 #include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <fmt/format.h>
-
-#include <caf/policy/work_sharing.hpp>
-#include <caf/policy/work_stealing.hpp>
 
 #include "api/facade_errors.hpp"
 #include "core/units.hpp"
